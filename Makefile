@@ -1,0 +1,54 @@
+# The two commands: `make run` (install, migrate, seed, serve) and `make test` (install, lint, test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint pytest install install-dev lock migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run-installed: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	@touch $@
+
+$(VENV)/.dev-installed: requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	@touch $@ $(VENV)/.run-installed
+
+install: $(VENV)/.run-installed
+install-dev: $(VENV)/.dev-installed
+
+## make run: the shop on embedded defaults (SQLite, a file-system broker) with demo data.
+run: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --if-empty --products $${DEMO_PRODUCTS:-2000}
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_dev_user
+	@echo ""
+	@echo "  Shop API docs  http://127.0.0.1:$${PORT:-8000}/api/docs/"
+	@echo "  Products       http://127.0.0.1:$${PORT:-8000}/api/v1/catalog/products/"
+	@echo "  Admin          http://127.0.0.1:$${PORT:-8000}/admin/   (staff: admin@example.com / shop-admin)"
+	@echo "  Readiness      http://127.0.0.1:$${PORT:-8000}/readyz"
+	@echo ""
+	DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/honcho -f Procfile.dev start
+
+## make test: lint, borders and the test suite (SQLite unless DATABASE_URL / REDIS_URL are set).
+test: install-dev lint pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+pytest: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make lock: re-resolve the locked dependencies after changing pyproject.toml.
+lock: install-dev
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q --extra dev -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) var

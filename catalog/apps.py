@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    """Categories, products, variants, attributes, prices and search."""
+
+    name = "catalog"
+    verbose_name = "Catalog"

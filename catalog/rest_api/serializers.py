@@ -1,0 +1,61 @@
+"""The catalog's HTTP representations and query parameters."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from catalog.selectors import ORDERINGS
+from shop.kernel.http.schema import MoneySerializer
+
+
+class CategorySerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    parent = serializers.CharField(allow_null=True, help_text="The parent's slug; null at the root.")
+
+
+class ProductListQuery(serializers.Serializer):
+    """The filters of the product list; a value that cannot be read is a 400."""
+
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
+    category = serializers.SlugField(required=False, max_length=100)
+    price_min = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0)
+    price_max = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0)
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(required=False, choices=sorted(ORDERINGS))
+
+    def validate(self, attrs):
+        low, high = attrs.get("price_min"), attrs.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"price_max": ["Must not be less than price_min."]})
+        return attrs
+
+
+class ProductListItemSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField(source="category.slug")
+    price_from = serializers.SerializerMethodField()
+    in_stock = serializers.BooleanField()
+
+    @staticmethod
+    def _money(amount):
+        return {"amount": f"{amount:.2f}", "currency": settings.SHOP_CURRENCY}
+
+    def get_price_from(self, product) -> MoneySerializer:
+        return self._money(product.price_from)
+
+
+class VariantSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    price = MoneySerializer(allow_null=True)
+    in_stock = serializers.BooleanField()
+
+
+class ProductDetailSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.CharField(help_text="The category's slug.")
+    attributes = serializers.DictField(help_text="Attribute code to typed value.")
+    variants = VariantSerializer(many=True)

@@ -1,0 +1,67 @@
+"""Liveness and readiness: ``/healthz`` while the process runs, ``/readyz`` when its dependencies answer."""
+
+import logging
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from shop.celery import app as celery_app
+from shop.kernel.http.problems import problem_response
+
+logger = logging.getLogger(__name__)
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_cache() -> None:
+    client = getattr(cache, "client", None)
+    if client is not None and hasattr(client, "get_client"):
+        # django-redis ignores errors on ordinary calls (the cache fails open), so ask Redis itself.
+        client.get_client(write=True).ping()
+        return
+    cache.set("readyz", "ok", 5)
+    if cache.get("readyz") != "ok":
+        raise RuntimeError("the cache did not return what was stored")
+
+
+def check_broker() -> None:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+
+
+CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 while the process runs."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """200 when database, cache and broker answer; else 503 naming the failing ones."""
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            logger.warning("Readiness check %s failed: %s", name, exc)
+            results[name] = f"unavailable: {type(exc).__name__}"
+        else:
+            results[name] = "ok"
+    failing = [name for name, result in results.items() if result != "ok"]
+    if failing:
+        return problem_response(
+            503, "service_unavailable", f"Unavailable: {', '.join(failing)}.", checks=results
+        )
+    return JsonResponse({"status": "ok", "checks": results})

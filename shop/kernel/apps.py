@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class KernelConfig(AppConfig):
+    """The shared kernel: money, the event base class, the outbox and the HTTP conventions."""
+
+    name = "shop.kernel"
+    label = "kernel"
+    verbose_name = "Shared kernel"

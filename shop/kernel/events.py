@@ -1,0 +1,174 @@
+"""
+Events: the base class, publication through the outbox, and subscription by Celery task.
+
+A context announces a fact by calling ``publish(SomethingHappened(...))`` inside the transaction
+that makes it true. The event is written to the outbox table in that transaction, so a rollback
+publishes nothing; the relay (``shop.kernel.outbox``) hands it to the subscribed Celery tasks
+after commit, at least once. Subscribers are declared with ``event_handler``, which makes them
+idempotent through the inbox table.
+"""
+
+import dataclasses
+import datetime
+import json
+import logging
+import types
+import typing
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from celery import shared_task
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+_EVENT_TYPES: dict[str, type["Event"]] = {}
+_SUBSCRIBERS: dict[str, set[str]] = {}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Event:
+    """
+    Base class of every event: a frozen dataclass named in the past tense.
+
+    Subclasses set ``event_type`` (``"<context>.<Name>"``, unique) and ``version`` (raise it when
+    the payload changes incompatibly). Fields hold JSON-friendly stdlib values: str, int, bool,
+    Decimal, UUID, datetime, None, and lists or dicts of those.
+    """
+
+    event_type: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        event_type = cls.__dict__.get("event_type")
+        if not event_type:
+            raise TypeError(f"{cls.__name__} must set event_type.")
+        if event_type in _EVENT_TYPES and _EVENT_TYPES[event_type].__qualname__ != cls.__qualname__:
+            raise TypeError(f"event_type {event_type!r} is already taken.")
+        _EVENT_TYPES[event_type] = cls
+
+    def to_payload(self) -> dict[str, Any]:
+        """Return the event's fields as JSON-compatible data (Decimal, UUID, datetime as str)."""
+        return json.loads(json.dumps(dataclasses.asdict(self), cls=DjangoJSONEncoder))
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> typing.Self:
+        """Rebuild the event from its payload, restoring Decimal, UUID and datetime fields."""
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for field in dataclasses.fields(cls):
+            if field.name in payload:
+                values[field.name] = _restore(hints[field.name], payload[field.name])
+        return cls(**values)
+
+
+def _restore(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        non_none = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _restore(non_none[0], value) if len(non_none) == 1 else value
+    if hint is Decimal:
+        return Decimal(value)
+    if hint is uuid.UUID:
+        return uuid.UUID(value)
+    if hint is datetime.datetime:
+        return datetime.datetime.fromisoformat(value)
+    if typing.get_origin(hint) in (list, tuple) and typing.get_args(hint):
+        inner = typing.get_args(hint)[0]
+        return typing.get_origin(hint)(_restore(inner, item) for item in value)
+    return value
+
+
+def publish(event: Event) -> None:
+    """
+    Write ``event`` to the outbox in the current transaction and relay it after commit.
+
+    Raises:
+        TypeError: if ``event`` is not an ``Event`` or its payload is not JSON-serialisable.
+    """
+    from shop.kernel.models import OutboxMessage
+
+    if not isinstance(event, Event):
+        raise TypeError(f"Not an Event: {event!r}")
+    try:
+        payload = event.to_payload()
+    except TypeError as exc:
+        raise TypeError(f"{type(event).__name__} is not JSON-serialisable: {exc}") from exc
+    OutboxMessage.objects.create(
+        event_type=event.event_type,
+        version=event.version,
+        payload=payload,
+        occurred_at=timezone.now(),
+    )
+    _relay_on_commit()
+
+
+def _relay_on_commit() -> None:
+    connection = transaction.get_connection()
+    if not any(callback is _trigger_relay for _, callback, _ in connection.run_on_commit):
+        transaction.on_commit(_trigger_relay)
+
+
+def _trigger_relay() -> None:
+    """Ask a worker to relay the outbox now; if the broker is down, the beat sweep will."""
+    from shop.kernel.tasks import relay_outbox
+
+    try:
+        relay_outbox.apply_async()
+    except Exception:
+        logger.warning("Could not trigger the outbox relay; the sweep will deliver.", exc_info=True)
+
+
+def subscribe(event_cls: type[Event], task_name: str) -> None:
+    """Deliver every event of ``event_cls`` to the Celery task named ``task_name``."""
+    _SUBSCRIBERS.setdefault(event_cls.event_type, set()).add(task_name)
+
+
+def subscribers(event_type: str) -> list[str]:
+    """Return the names of the tasks subscribed to ``event_type``, in a stable order."""
+    return sorted(_SUBSCRIBERS.get(event_type, ()))
+
+
+def event_handler(event_cls: type[Event], *, name: str, **task_options) -> Callable:
+    """
+    Declare ``fn(event)`` a subscriber of ``event_cls``, run by a Celery task called ``name``.
+
+    The handler runs at most once per event and consumer: the inbox row and the handler's writes
+    commit together, so a redelivered event is acknowledged without effect. A handler that
+    raises leaves no inbox row and is retried by Celery (``task_options`` may set retries).
+    """
+
+    def decorator(fn: Callable[[Event], None]):
+        @shared_task(name=name, **task_options)
+        def task(envelope: dict) -> bool:
+            return consume_once(consumer=name, envelope=envelope, handler=fn, event_cls=event_cls)
+
+        subscribe(event_cls, name)
+        task.handler = fn
+        return task
+
+    return decorator
+
+
+def consume_once(*, consumer: str, envelope: dict, handler: Callable, event_cls: type[Event]) -> bool:
+    """Run ``handler`` for the event in ``envelope`` unless ``consumer`` already has; True if it ran."""
+    from shop.kernel.models import ProcessedEvent
+
+    if envelope["type"] != event_cls.event_type:
+        raise ValueError(f"{consumer} expects {event_cls.event_type}, got {envelope['type']}.")
+    event = event_cls.from_payload(envelope["payload"])
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProcessedEvent.objects.create(event_id=envelope["id"], consumer=consumer)
+        except IntegrityError:
+            logger.info("%s already handled event %s", consumer, envelope["id"])
+            return False
+        handler(event)
+    return True

@@ -1,0 +1,162 @@
+"""
+RFC 9457 problem details for every error the HTTP API returns.
+
+Shape: ``{"type", "title", "status", "detail", "code", "errors"}`` with the content type
+``application/problem+json``. ``code`` is a stable machine-readable string; ``errors`` maps
+field names to messages for validation errors. DRF errors pass through
+``problem_exception_handler``; Django-level errors (unknown URL, CSRF failure, unhandled
+exception) through the views at the end of this module.
+"""
+
+import http
+import logging
+from typing import Any
+
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# DRF's codes that API.md names otherwise.
+_CODE_ALIASES = {
+    "authentication_failed": "not_authenticated",
+    "parse_error": "invalid",
+    "error": "invalid",
+}
+
+
+class ProblemJSONRenderer(JSONRenderer):
+    """Lets a client that asks for ``application/problem+json`` receive JSON."""
+
+    media_type = PROBLEM_CONTENT_TYPE
+    format = "problem"
+
+
+class Problem(exceptions.APIException):
+    """
+    An error with an API.md code and optional extra members, e.g.
+    ``Problem(409, "insufficient_stock", "Not enough stock.", available=3)``.
+    """
+
+    def __init__(self, status_code: int, code: str, detail: str, *, errors=None, **extra: Any):
+        super().__init__(detail=detail, code=code)
+        self.status_code = status_code
+        self.problem_code = code
+        self.errors = errors
+        self.extra = extra
+
+
+class ServiceUnavailable(Problem):
+    """A dependency (database, cache, broker) does not answer."""
+
+    def __init__(self, detail: str = "A dependency is unavailable; try again shortly.", **extra):
+        super().__init__(status.HTTP_503_SERVICE_UNAVAILABLE, "service_unavailable", detail, **extra)
+
+
+def problem(status_code: int, code: str, detail: str, errors=None, **extra: Any) -> dict[str, Any]:
+    """Return the problem-details body for the given status and code."""
+    body = {
+        "type": f"urn:shop:problem:{code}",
+        "title": http.HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    return body
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Map nested DRF error details to ``{"field.sub": [messages]}``."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, name))
+        return flat
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        flat = {}
+        for index, item in enumerate(detail):
+            if item:
+                flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.error("Database unavailable: %s", exc)
+        return ServiceUnavailable("The database is unavailable; try again shortly.")
+    return exc
+
+
+def problem_exception_handler(exc: Exception, context: dict):
+    """DRF exception handler that answers with problem details (unhandled errors go to 500)."""
+    exc = _translate(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Problem):
+        body = problem(exc.status_code, exc.problem_code, str(exc.detail), exc.errors, **exc.extra)
+    elif isinstance(exc, exceptions.ValidationError):
+        detail = "The request is not valid; see errors."
+        body = problem(response.status_code, "invalid", detail, _flatten(exc.detail))
+    else:
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        code = code if isinstance(code, str) else "error"
+        if response.status_code == status.HTTP_404_NOT_FOUND:
+            code = "not_found"
+        elif response.status_code == status.HTTP_403_FORBIDDEN:
+            code = "permission_denied"
+        code = _CODE_ALIASES.get(code, code)
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        body = problem(response.status_code, code, str(detail))
+    response.data = body
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None or renderer.format != "api":
+        response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def problem_response(status_code: int, code: str, detail: str, **extra: Any) -> JsonResponse:
+    """A plain Django response with problem details, for views outside DRF."""
+    return JsonResponse(
+        problem(status_code, code, detail, **extra),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def not_found_view(request, exception=None):
+    """``handler404``: no route for this URL."""
+    return problem_response(404, "not_found", "Not found.")
+
+
+def bad_request_view(request, exception=None):
+    """``handler400``: Django rejected the request (e.g. a disallowed Host header)."""
+    return problem_response(400, "invalid", "Bad request.")
+
+
+def permission_denied_view(request, exception=None):
+    """``handler403``."""
+    return problem_response(403, "permission_denied", "You do not have permission to do this.")
+
+
+def csrf_failure_view(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: a session-authenticated write without a valid CSRF token."""
+    return problem_response(403, "permission_denied", f"CSRF verification failed: {reason}")
+
+
+def server_error_view(request):
+    """``handler500``: an unhandled error; the traceback goes to the log, never to the client."""
+    return problem_response(500, "server_error", "An unexpected error occurred; it has been logged.")

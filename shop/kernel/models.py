@@ -1,0 +1,54 @@
+"""The outbox and the inbox: what makes events reliable across the broker."""
+
+import uuid
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+class OutboxMessage(models.Model):
+    """An event written in the transaction of the change it announces, waiting to be relayed."""
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event_type = models.CharField(max_length=100)
+    version = models.PositiveSmallIntegerField()
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    occurred_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["id"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True)),
+            models.Index(fields=["sent_at"], name="outbox_sent_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} v{self.version} {self.event_id}"
+
+    def envelope(self) -> dict:
+        """Return the JSON message handed to subscribers."""
+        return {
+            "id": str(self.event_id),
+            "type": self.event_type,
+            "version": self.version,
+            "occurred_at": self.occurred_at.isoformat(),
+            "payload": self.payload,
+        }
+
+
+class ProcessedEvent(models.Model):
+    """The inbox: one row per (event, consumer) handled, so that redelivery changes nothing."""
+
+    event_id = models.UUIDField()
+    consumer = models.CharField(max_length=200)
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "consumer"], name="inbox_event_consumer_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.consumer} {self.event_id}"

@@ -1,0 +1,1 @@
+"""Settings: ``base`` is read from the environment for every deployment; ``test`` adds test defaults."""

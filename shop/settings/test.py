@@ -1,0 +1,18 @@
+"""
+Settings for the test suite: the environment-driven settings with test-friendly defaults.
+
+``DATABASE_URL`` and ``REDIS_URL`` still choose the real services, as in CI.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment-0123456789abcdef")
+os.environ.setdefault("THROTTLE_ANON", "100000/min")
+os.environ.setdefault("THROTTLE_USER", "100000/min")
+os.environ.setdefault("CACHE_KEY_PREFIX", "shop-test")
+
+from shop.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SECURE_SSL_REDIRECT = False
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,0 +1,22 @@
+"""URL wiring: each context's HTTP layer under /api/v1/, health, metrics, schema and admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from shop import health, metrics
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/catalog/", include("catalog.rest_api.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "shop.kernel.http.problems.bad_request_view"
+handler403 = "shop.kernel.http.problems.permission_denied_view"
+handler404 = "shop.kernel.http.problems.not_found_view"
+handler500 = "shop.kernel.http.problems.server_error_view"

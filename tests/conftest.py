@@ -1,0 +1,50 @@
+"""
+Project-wide test set-up.
+
+Tests that need PostgreSQL or Redis are marked ``postgres`` or ``redis`` and skipped, with the
+reason, where the service is not configured. With ``SHOP_TESTS_STRICT=1`` (as in CI) every skip
+is turned into a failure, so a run can never pass by skipping.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+STRICT = os.environ.get("SHOP_TESTS_STRICT", "") not in ("", "0", "false")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://..."))
+        if item.get_closest_marker("redis") and not settings.REDIS_URL:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://..."))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if STRICT and report.skipped:
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"SHOP_TESTS_STRICT: skipping is a failure here ({reason})"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache; on Redis only the cache's keys go, not the broker's."""
+    clear = getattr(cache, "delete_pattern", None)
+    clear("*") if clear else cache.clear()
+    yield
+    clear("*") if clear else cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
