@@ -31,7 +31,7 @@ run: install
 	@echo "  Admin          http://127.0.0.1:$${PORT:-8000}/admin/   (staff: admin@example.com / shop-admin)"
 	@echo "  Readiness      http://127.0.0.1:$${PORT:-8000}/readyz"
 	@echo ""
-	DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/honcho -f Procfile.dev start
 
 ## make test: lint, borders and the test suite (SQLite unless DATABASE_URL / REDIS_URL are set).
 test: install-dev lint pytest

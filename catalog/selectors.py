@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast
 
 from catalog import cache
 from catalog.models import AttributeValue, Category, Price, Product, Variant
@@ -91,8 +92,9 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
         query = SearchQuery(text, search_type="websearch", config="english") | SearchQuery(
             text, search_type="websearch", config="simple"
         )
+        # ts_rank() is a real; as double precision it survives the cursor's round trip exactly.
         return queryset.filter(search_vector=query).annotate(
-            rank=SearchRank(F("search_vector"), query, output_field=FloatField())
+            rank=Cast(SearchRank(F("search_vector"), query), FloatField())
         )
     rank = Value(0.0, output_field=FloatField())
     for word in text.split()[:10]:

@@ -1,0 +1,91 @@
+"""Liveness, readiness and metrics as API.md describes them."""
+
+import pytest
+
+from shop.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def broker_down():
+    """Point the Celery app at a port where nothing listens, as if the broker had stopped."""
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = DEAD_REDIS
+    celery_app._pool = None
+    yield
+    celery_app.conf.broker_url = original
+    celery_app._pool = None
+
+
+def test_healthz_answers_while_the_process_runs(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_is_ok_when_every_dependency_answers(client):
+    response = client.get("/readyz")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+
+
+def test_readyz_names_a_stopped_cache(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
+        }
+    }
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert "cache" in body["detail"]
+    assert body["checks"]["cache"].startswith("unavailable")
+    assert body["checks"]["database"] == "ok"
+
+
+def test_readyz_names_a_stopped_broker(client, broker_down):
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert "broker" in body["detail"]
+    assert body["checks"]["broker"].startswith("unavailable")
+    assert body["checks"]["database"] == "ok"
+
+
+def test_metrics_are_open_in_development(client, settings):
+    settings.DEBUG = True
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert b"django_http_requests" in response.content
+
+
+def test_metrics_need_the_bearer_token_in_production(client, settings):
+    settings.DEBUG = False
+    settings.METRICS_TOKEN = "scrape-me"
+
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me")
+    assert response.status_code == 200
+    assert b"django_http_requests" in response.content
+
+
+def test_metrics_are_closed_in_production_without_a_token(client, settings):
+    settings.DEBUG = False
+    settings.METRICS_TOKEN = ""
+
+    assert client.get("/metrics").status_code == 403

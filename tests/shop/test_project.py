@@ -1,0 +1,120 @@
+"""The project's set-up: production settings, the OpenAPI schema, docker-compose, Celery queues."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shop.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, **env):
+    environment = {**os.environ, **env}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="shop.example.com",
+        VAR_DIR=str(tmp_path),
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run_manage("check", DEBUG="false", SECRET_KEY="", VAR_DIR=str(tmp_path))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+@pytest.mark.django_db
+def test_openapi_schema_describes_the_catalog_with_its_errors(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    paths = schema["paths"]
+    assert set(paths) >= {
+        "/api/v1/catalog/categories/",
+        "/api/v1/catalog/products/",
+        "/api/v1/catalog/products/{slug}/",
+    }
+    product_list = paths["/api/v1/catalog/products/"]["get"]
+    parameters = {parameter["name"] for parameter in product_list["parameters"]}
+    assert parameters >= {
+        "search",
+        "category",
+        "price_min",
+        "price_max",
+        "in_stock",
+        "ordering",
+        "cursor",
+        "page_size",
+    }
+    assert "application/problem+json" in product_list["responses"]["400"]["content"]
+    detail = paths["/api/v1/catalog/products/{slug}/"]["get"]
+    assert "application/problem+json" in detail["responses"]["404"]["content"]
+    assert "Problem" in schema["components"]["schemas"]
+
+
+@pytest.mark.django_db
+def test_api_docs_page_is_served_without_outside_assets(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+    assert b"cdn.jsdelivr" not in response.content
+
+
+def test_docker_compose_runs_every_part_against_postgres_and_redis():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+
+    assert set(services) >= {"db", "redis", "migrate", "web", "worker", "beat"}
+    for name in ("web", "worker", "beat", "migrate"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["REDIS_URL"].startswith("redis://")
+        assert environment["DEBUG"] == "false"
+    assert "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    queues = services["worker"]["command"][services["worker"]["command"].index("--queues") + 1]
+    assert set(queues.split(",")) == {queue.name for queue in celery_app.conf.task_queues}
+
+
+def test_celery_has_the_four_queues_json_and_time_limits():
+    conf = celery_app.conf
+
+    assert {queue.name for queue in conf.task_queues} == {"default", "erp", "prices", "exports"}
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.task_time_limit and conf.task_soft_time_limit
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    assert celery_app.amqp.router.route({}, "integrations.erp_handover")["queue"].name == "erp"
+    assert celery_app.amqp.router.route({}, "integrations.price_import")["queue"].name == "prices"
+    assert celery_app.amqp.router.route({}, "integrations.export_feed")["queue"].name == "exports"
+    assert celery_app.amqp.router.route({}, "shop.kernel.relay_outbox")["queue"].name == "default"
