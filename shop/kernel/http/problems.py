@@ -15,12 +15,12 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from shop.kernel.http.renderers import PROBLEM_CONTENT_TYPE
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 # DRF's codes that API.md names otherwise.
 _CODE_ALIASES = {
@@ -28,13 +28,6 @@ _CODE_ALIASES = {
     "parse_error": "invalid",
     "error": "invalid",
 }
-
-
-class ProblemJSONRenderer(JSONRenderer):
-    """Lets a client that asks for ``application/problem+json`` receive JSON."""
-
-    media_type = PROBLEM_CONTENT_TYPE
-    format = "problem"
 
 
 class Problem(exceptions.APIException):

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from shop.kernel.http.problems import PROBLEM_CONTENT_TYPE
+from shop.kernel.http.renderers import PROBLEM_CONTENT_TYPE
 
 
 class MoneySerializer(serializers.Serializer):
