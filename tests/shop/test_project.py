@@ -118,3 +118,12 @@ def test_celery_has_the_four_queues_json_and_time_limits():
     assert celery_app.amqp.router.route({}, "integrations.price_import")["queue"].name == "prices"
     assert celery_app.amqp.router.route({}, "integrations.export_feed")["queue"].name == "exports"
     assert celery_app.amqp.router.route({}, "shop.kernel.relay_outbox")["queue"].name == "default"
+
+
+def test_openapi_schema_is_valid_and_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+    schema = yaml.safe_load((tmp_path / "schema.yaml").read_text())
+    assert schema["openapi"].startswith("3.")
