@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 
 from catalog import selectors, services
 from catalog.data import VariantInfo
-from catalog.models import Variant
 from shop.kernel.money import Money, is_currency_code
 
 
@@ -56,7 +55,7 @@ def set_price(*, sku: str, amount: Decimal | str, currency: str) -> Money:
         raise ValueError(f"Not a decimal amount: {amount!r}") from exc
     if money.amount < 0:
         raise ValueError("A price cannot be negative.")
-    variant = Variant.objects.select_related("product").filter(sku=sku).first()
+    variant = selectors.variant_by_sku(sku)
     if variant is None:
         raise UnknownSku(sku)
     try:

@@ -171,3 +171,8 @@ def variants_by_sku(skus: list[str], currency: str) -> list[dict]:
         )
         .values("sku", "name", "is_active", "amount", "product_slug", "product_name", "product_active")
     )
+
+
+def variant_by_sku(sku: str) -> Variant | None:
+    """The variant with ``sku`` and its product, or None."""
+    return Variant.objects.select_related("product").filter(sku=sku).first()
