@@ -48,13 +48,14 @@ class Event:
         event_type = cls.__dict__.get("event_type")
         if not event_type:
             raise TypeError(f"{cls.__name__} must set event_type.")
-        if event_type in _EVENT_TYPES and _EVENT_TYPES[event_type].__qualname__ != cls.__qualname__:
+        taken = _EVENT_TYPES.get(event_type)
+        if taken is not None and (taken.__module__, taken.__qualname__) != (cls.__module__, cls.__qualname__):
             raise TypeError(f"event_type {event_type!r} is already taken.")
         _EVENT_TYPES[event_type] = cls
 
     def to_payload(self) -> dict[str, Any]:
         """Return the event's fields as JSON-compatible data (Decimal, UUID, datetime as str)."""
-        return json.loads(json.dumps(dataclasses.asdict(self), cls=DjangoJSONEncoder))
+        return json.loads(json.dumps(dataclasses.asdict(self), cls=_PayloadEncoder, allow_nan=False))
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> typing.Self:
@@ -65,6 +66,15 @@ class Event:
             if field.name in payload:
                 values[field.name] = _restore(hints[field.name], payload[field.name])
         return cls(**values)
+
+
+class _PayloadEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder, but datetimes keep their microseconds (it cuts them to milliseconds)."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            return o.isoformat()
+        return super().default(o)
 
 
 def _restore(hint: Any, value: Any) -> Any:
@@ -82,6 +92,9 @@ def _restore(hint: Any, value: Any) -> Any:
     if typing.get_origin(hint) in (list, tuple) and typing.get_args(hint):
         inner = typing.get_args(hint)[0]
         return typing.get_origin(hint)(_restore(inner, item) for item in value)
+    if typing.get_origin(hint) is dict and len(typing.get_args(hint)) == 2:
+        inner = typing.get_args(hint)[1]
+        return {key: _restore(inner, item) for key, item in value.items()}
     return value
 
 
@@ -98,7 +111,7 @@ def publish(event: Event) -> None:
         raise TypeError(f"Not an Event: {event!r}")
     try:
         payload = event.to_payload()
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # ValueError: NaN or infinity, which JSON cannot carry
         raise TypeError(f"{type(event).__name__} is not JSON-serialisable: {exc}") from exc
     OutboxMessage.objects.create(
         event_type=event.event_type,

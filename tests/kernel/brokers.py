@@ -1,0 +1,80 @@
+"""
+Real brokers for the outbox tests: a dead one (nothing listens on its port) and the configured
+one (Redis in CI), whose queues are read the way a consumer reads them, with kombu.
+"""
+
+from django.conf import settings
+
+from shop.celery import app as celery_app
+
+#: Nothing listens on port 1: connecting is refused at once.
+DEAD_BROKER_URL = "redis://127.0.0.1:1/0"
+
+
+def _forget_broker_connections() -> None:
+    """Drop the app's cached connection and producer pools, so the next send uses broker_url."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+class BrokerOutage:
+    """Points the Celery app at a broker that refuses connections, until ``restore()``."""
+
+    def __init__(self):
+        self.saved_url = celery_app.conf.broker_url
+        self.down = False
+
+    def start(self) -> None:
+        _forget_broker_connections()
+        celery_app.conf.broker_url = DEAD_BROKER_URL
+        connection = celery_app.connection_for_write()
+        assert (connection.transport_cls, connection.hostname, connection.port) == ("redis", "127.0.0.1", 1)
+        self.down = True
+
+    def restore(self) -> None:
+        if self.down:
+            celery_app.conf.broker_url = self.saved_url
+            _forget_broker_connections()
+            self.down = False
+
+
+class BrokerQueue:
+    """
+    A queue of the configured broker, read the way a consumer does (kombu), not through Celery.
+
+    It always talks to the broker of the settings, even while ``broker_down`` points the app at
+    a dead one.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def connection(self):
+        return celery_app.connection_for_write(settings.CELERY_BROKER_URL)
+
+    def purge(self) -> int:
+        with self.connection() as conn:
+            return conn.default_channel.queue_purge(self.name) or 0
+
+    def __len__(self) -> int:
+        """The number of messages waiting: the length of the Redis list kombu keeps them in."""
+        with self.connection() as conn:
+            return conn.default_channel.client.llen(self.name)
+
+    def drain(self) -> list[tuple[str, dict]]:
+        """Take every waiting message off the queue; return (task name, task kwargs) of each."""
+        messages = []
+        with self.connection() as conn:
+            queue = conn.SimpleQueue(self.name)
+            try:
+                while True:
+                    try:
+                        message = queue.get(block=False)
+                    except queue.Empty:
+                        break
+                    _args, kwargs, _embed = message.decode()
+                    messages.append((message.headers["task"], kwargs))
+                    message.ack()
+            finally:
+                queue.close()
+        return messages

@@ -1,0 +1,37 @@
+"""
+Fixtures for the outbox tests: a broker that is down, the test subscriber's queue in the real
+broker (purged around each test), and the events the test subscriber handled.
+"""
+
+import pytest
+
+from tests.kernel import subscriber_tasks
+from tests.kernel.brokers import BrokerOutage, BrokerQueue
+
+
+@pytest.fixture
+def broker_down():
+    """The broker is unreachable during the test (or until ``broker_down.restore()``)."""
+    outage = BrokerOutage()
+    outage.start()
+    try:
+        yield outage
+    finally:
+        outage.restore()
+
+
+@pytest.fixture
+def probe_queue():
+    """The test subscriber's queue, empty at the start and at the end of the test."""
+    queue = BrokerQueue(subscriber_tasks.QUEUE)
+    queue.purge()
+    yield queue
+    queue.purge()
+
+
+@pytest.fixture
+def handled_probes():
+    """The events the test subscriber handled in this process."""
+    subscriber_tasks.HANDLED.clear()
+    yield subscriber_tasks.HANDLED
+    subscriber_tasks.HANDLED.clear()

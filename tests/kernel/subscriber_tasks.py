@@ -1,0 +1,37 @@
+"""
+A test-only event and its subscriber, imported by the kernel tests and by the Celery worker that
+the end-to-end test starts (``--include tests.kernel.subscriber_tasks``).
+
+The event has its own ``event_type``, so the subscription (the subscriber registry is
+process-global) only concerns events the tests publish themselves. The subscriber's task is
+routed to a queue of its own, so that the tests can count its messages in Redis and no other
+worker takes them.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from shop.kernel.events import Event, event_handler
+
+QUEUE = "shop-test-kernel-outbox"
+CONSUMER = "tests.kernel.record_probe"
+
+#: The events the subscriber handled in this process (the worker has its own, unused, list).
+HANDLED: list["OutboxProbe"] = []
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxProbe(Event):
+    """A test event: something happened to ``label``."""
+
+    event_type = "tests.kernel.OutboxProbe"
+
+    label: str
+    amount: Decimal | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@event_handler(OutboxProbe, name=CONSUMER, queue=QUEUE)
+def record_probe(event: OutboxProbe) -> None:
+    """The subscriber: the kernel's inbox row is its observable effect (and ``HANDLED`` here)."""
+    HANDLED.append(event)

@@ -1,0 +1,182 @@
+"""
+The outbox relay against real brokers: a dead one (nothing listens on its port) and the real
+Redis (``REDIS_URL``), whose queues are read back with kombu. Nothing is mocked.
+
+The relay tests run with a hang guard (``timeout``), not a duration assertion: with the broker
+down, the relay must give up after the publish retry policy instead of waiting for the broker.
+"""
+
+import logging
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from catalog.events import PriceChanged
+from catalog.services import category_create, price_set, product_create, variant_create
+from shop.kernel import outbox, tasks
+from shop.kernel.events import publish
+from shop.kernel.models import OutboxMessage
+from tests.kernel.subscriber_tasks import CONSUMER, OutboxProbe
+
+# --- the broker is down -----------------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.django_db
+def test_with_the_broker_down_the_relay_raises_and_the_rows_stay_unsent(broker_down):
+    with transaction.atomic():
+        publish(OutboxProbe(label="one"))
+        publish(OutboxProbe(label="two"))
+
+    with pytest.raises(OperationalError):
+        outbox.relay()
+
+    rows = list(OutboxMessage.objects.order_by("id"))
+    assert len(rows) == 2
+    assert all(row.sent_at is None for row in rows)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.django_db
+def test_with_the_broker_down_the_sweep_records_the_failure(broker_down):
+    with transaction.atomic():
+        publish(OutboxProbe(label="one"))
+        publish(OutboxProbe(label="two"))
+
+    with pytest.raises(OperationalError):
+        tasks.relay_outbox()  # the beat sweep's task, run in-process
+    with pytest.raises(OperationalError):
+        tasks.relay_outbox()
+
+    for row in OutboxMessage.objects.all():
+        assert row.sent_at is None
+        assert row.attempts == 2
+        assert row.last_error.startswith("OperationalError: ")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_succeeds_while_the_broker_is_down(broker_down, caplog):
+    category = category_create(name="Tools", slug="tools")
+    product = product_create(name="Hammer", slug="hammer", category=category)
+    variant = variant_create(product=product, sku="HAM-1", name="Hammer")
+    OutboxMessage.objects.all().delete()
+
+    with caplog.at_level(logging.WARNING, logger="shop.kernel.events"), transaction.atomic():
+        price_set(variant=variant, currency="EUR", amount=Decimal("12.50"))
+    # The commit went through (the relay trigger failed after it, quietly): the event waits.
+
+    row = OutboxMessage.objects.get()
+    assert (row.event_type, row.payload["amount"], row.sent_at) == ("catalog.PriceChanged", "12.50", None)
+    assert "Could not trigger the outbox relay" in caplog.text
+
+
+# --- the broker is back: the real Redis ------------------------------------------------------
+
+
+@pytest.mark.redis
+@pytest.mark.timeout(120)
+@pytest.mark.django_db
+def test_the_sweep_delivers_what_waited_while_the_broker_was_down(broker_down, probe_queue):
+    probes = [OutboxProbe(label=label, amount=Decimal("1.10"), tags=[label]) for label in ("a", "b", "c")]
+    with transaction.atomic():
+        for probe in probes:
+            publish(probe)
+        publish(PriceChanged(sku="HAM-1", currency="EUR", amount=Decimal("2.00")))  # no subscriber
+    probe_ids = {str(row.event_id) for row in OutboxMessage.objects.filter(event_type=OutboxProbe.event_type)}
+
+    with pytest.raises(OperationalError):
+        tasks.relay_outbox()
+    assert OutboxMessage.objects.filter(sent_at__isnull=True, attempts=1).count() == 4
+    assert len(probe_queue) == 0
+
+    broker_down.restore()
+    assert tasks.relay_outbox() == 4  # rows relayed, the unsubscribed one included
+
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+    assert len(probe_queue) == 3  # the Redis list kombu keeps the queue in: one message per probe
+    messages = probe_queue.drain()
+    assert [task for task, _ in messages] == [CONSUMER] * 3
+    envelopes = [kwargs["envelope"] for _, kwargs in messages]
+    assert {envelope["id"] for envelope in envelopes} == probe_ids
+    assert all(envelope["type"] == OutboxProbe.event_type for envelope in envelopes)
+    assert sorted((OutboxProbe.from_payload(e["payload"]) for e in envelopes), key=str) == probes
+
+    assert tasks.relay_outbox() == 0  # nothing is sent twice
+    assert len(probe_queue) == 0
+
+
+@pytest.mark.redis
+@pytest.mark.timeout(60)
+@pytest.mark.django_db
+def test_the_relay_sends_the_oldest_rows_a_batch_at_a_time(probe_queue):
+    with transaction.atomic():
+        for number in range(5):
+            publish(OutboxProbe(label=f"probe-{number}"))
+
+    assert outbox.relay(batch_size=2, max_batches=1) == 2
+
+    sent = OutboxMessage.objects.filter(sent_at__isnull=False).order_by("id")
+    assert [row.payload["label"] for row in sent] == ["probe-0", "probe-1"]
+    assert [kwargs["envelope"]["payload"]["label"] for _, kwargs in probe_queue.drain()] == [
+        "probe-0",
+        "probe-1",
+    ]
+    assert outbox.relay(batch_size=2) == 3
+    assert len(probe_queue) == 3
+
+
+# --- relays running together ----------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(240)
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_running_together_send_each_row_once(probe_queue):
+    total = 500
+    occurred_at = timezone.now()
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            event_type=OutboxProbe.event_type,
+            version=OutboxProbe.version,
+            payload=OutboxProbe(label=f"probe-{number}").to_payload(),
+            occurred_at=occurred_at,
+        )
+        for number in range(total)
+    )
+    start = threading.Barrier(2, timeout=30)
+    sent_by: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def run_relay(name: str) -> None:
+        try:
+            start.wait()
+            sent_by[name] = outbox.relay(batch_size=50)
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=run_relay, args=(name,)) for name in ("relay-1", "relay-2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not any(thread.is_alive() for thread in threads), "a relay hangs"
+    assert not errors, errors
+
+    assert sum(sent_by.values()) == total
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+    assert len(probe_queue) == total
+    messages = probe_queue.drain()
+    ids = [kwargs["envelope"]["id"] for _, kwargs in messages]
+    assert len(ids) == total
+    assert len(set(ids)) == total
+    assert set(ids) == {
+        str(event_id) for event_id in OutboxMessage.objects.values_list("event_id", flat=True)
+    }
