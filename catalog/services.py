@@ -103,8 +103,10 @@ def product_update(*, product: Product, **changes: Any) -> Product:
 @transaction.atomic
 def product_delete(*, product: Product) -> None:
     skus = list(product.variants.values_list("sku", flat=True))
-    for sku in skus:
-        publish(PriceChanged(sku=sku, currency=settings.SHOP_CURRENCY, amount=None))
+    for sku, currency, amount in Price.objects.filter(variant__product=product).values_list(
+        "variant__sku", "currency", "amount"
+    ):
+        publish(PriceChanged(sku=sku, currency=currency, amount=None, previous_amount=amount))
     pk, slug = product.pk, product.slug
     product.delete()
     publish(ProductChanged(product_id=pk, slug=slug, change="deleted", skus=skus))

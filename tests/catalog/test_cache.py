@@ -170,3 +170,19 @@ def test_reads_fail_open_when_redis_is_down(api_client, settings):
     assert response.status_code == 200
     assert response.json()["name"] == "Sturdy Mug"
     assert api_client.get("/api/v1/catalog/products/").status_code == 200
+
+
+def test_deleting_a_product_announces_its_removed_prices(django_capture_on_commit_callbacks):
+    from shop.kernel.models import OutboxMessage
+
+    product = sellable_product(price=["10.00", "12.00"], skus=["A-1", "A-2"])
+    OutboxMessage.objects.all().delete()
+
+    services.product_delete(product=product)
+
+    events = {(row.event_type, row.payload.get("sku")): row.payload for row in OutboxMessage.objects.all()}
+    assert events[("catalog.PriceChanged", "A-1")]["amount"] is None
+    assert events[("catalog.PriceChanged", "A-1")]["previous_amount"] == "10.00"
+    assert events[("catalog.PriceChanged", "A-2")]["previous_amount"] == "12.00"
+    assert events[("catalog.ProductChanged", None)]["change"] == "deleted"
+    assert sorted(events[("catalog.ProductChanged", None)]["skus"]) == ["A-1", "A-2"]
