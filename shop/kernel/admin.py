@@ -1,0 +1,32 @@
+"""The outbox and inbox in the admin: read-only, to see what waits for the broker and why."""
+
+from django.contrib import admin
+
+from shop.kernel.models import OutboxMessage, ProcessedEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "event_type", "version", "occurred_at", "sent_at", "attempts", "last_error")
+    list_filter = ("event_type", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ("event_id",)
+    show_full_result_count = False
+
+
+@admin.register(ProcessedEvent)
+class ProcessedEventAdmin(ReadOnlyAdmin):
+    list_display = ("event_id", "consumer", "processed_at")
+    list_filter = ("consumer",)
+    search_fields = ("event_id",)
+    show_full_result_count = False
