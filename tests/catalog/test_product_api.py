@@ -74,7 +74,10 @@ class TestProductList:
             in_child.slug,
             in_grandchild.slug,
         }
-        assert set(slugs(api_client.get(PRODUCTS, {"category": "tents"}))) == {in_child.slug, in_grandchild.slug}
+        assert set(slugs(api_client.get(PRODUCTS, {"category": "tents"}))) == {
+            in_child.slug,
+            in_grandchild.slug,
+        }
 
     def test_price_range_filters_on_the_lowest_price(self, api_client):
         cheap = sellable_product(name="Cheap", price="5.00")
@@ -168,9 +171,7 @@ class TestPagination:
 
         assert [len(page) for page in pages] == [3, 3, 1]
         flat = [slug for page in pages for slug in page]
-        expected = list(
-            Product.objects.order_by("price_from", "id").values_list("slug", flat=True)
-        )
+        expected = list(Product.objects.order_by("price_from", "id").values_list("slug", flat=True))
         assert flat == expected
 
     def test_previous_link_returns_the_previous_page(self, api_client):
@@ -311,7 +312,10 @@ class TestCategories:
 
         assert slugs(api_client.get(PRODUCTS, {"category": "garden"})) == [product.slug]
         assert slugs(api_client.get(PRODUCTS, {"category": "outdoor"})) == []
-        tree = {row["slug"]: row["parent"] for row in api_client.get("/api/v1/catalog/categories/").json()["results"]}
+        tree = {
+            row["slug"]: row["parent"]
+            for row in api_client.get("/api/v1/catalog/categories/").json()["results"]
+        }
         assert tree == {"outdoor": None, "garden": None, "tents": "garden", "dome": "tents"}
 
     def test_a_category_cannot_become_its_own_descendant(self):
