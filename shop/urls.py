@@ -12,7 +12,11 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/auth/", include("shop.accounts.rest_api.urls")),
     path("api/v1/catalog/", include("catalog.rest_api.urls")),
+    path("api/v1/inventory/", include("inventory.rest_api.urls")),
+    path("api/v1/carts/", include("cart.rest_api.urls")),
+    path("api/v1/", include("checkout.rest_api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -43,7 +43,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shop.kernel",
+    "shop.accounts",
+    "inventory",
     "catalog",
+    "cart",
+    "checkout",
 ]
 
 MIDDLEWARE = [
@@ -163,10 +167,15 @@ CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+CHECKOUT_RESERVATION_TTL = env.int("CHECKOUT_RESERVATION_TTL", default=900)
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
+ACCESS_TOKEN_DAYS = env.int("ACCESS_TOKEN_DAYS", default=30)
 
 # --- HTTP API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials gets 401 with WWW-Authenticate: Bearer.
+        "shop.accounts.rest_api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -185,6 +194,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="600/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
+        # Sign-in and registration, per client address: slows password guessing.
+        "auth": env.str("THROTTLE_AUTH", default="10/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
@@ -246,6 +257,9 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "erp", "prices", "expo
 CELERY_TASK_ROUTES = {
     "shop.kernel.*": {"queue": "default"},
     "catalog.*": {"queue": "default"},
+    "inventory.*": {"queue": "default"},
+    "cart.*": {"queue": "default"},
+    "checkout.*": {"queue": "default"},
     "integrations.erp_*": {"queue": "erp"},
     "integrations.price_*": {"queue": "prices"},
     "integrations.export_*": {"queue": "exports"},
@@ -263,6 +277,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.kernel.relay_outbox",
         "schedule": schedule(timedelta(seconds=OUTBOX_SWEEP_SECONDS)),
         "options": {"expires": OUTBOX_SWEEP_SECONDS * 2},
+    },
+    "inventory-release-expired": {
+        "task": "inventory.release_expired_reservations",
+        "schedule": schedule(timedelta(seconds=60)),
+        "options": {"expires": 120},
     },
     "outbox-purge": {
         "task": "shop.kernel.purge_outbox",

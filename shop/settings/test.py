@@ -10,6 +10,7 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment-0123456789abcdef")
 os.environ.setdefault("THROTTLE_ANON", "100000/min")
 os.environ.setdefault("THROTTLE_USER", "100000/min")
+os.environ.setdefault("THROTTLE_AUTH", "100000/min")
 os.environ.setdefault("CACHE_KEY_PREFIX", "shop-test")
 # Keep the file-system broker, media and other run-time files of a test run out of the work tree.
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="shop-test-var-"))

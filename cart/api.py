@@ -1,0 +1,1 @@
+"""The public functions of this context (see its README)."""

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CheckoutConfig(AppConfig):
+    """Checkout sessions, shipping methods, payment, orders and idempotent completion."""
+
+    name = "checkout"
+    verbose_name = "Checkout and orders"

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Customers' accounts: registration, bearer tokens, sign-in."""
+
+    name = "shop.accounts"
+    label = "accounts"
+    verbose_name = "Accounts"

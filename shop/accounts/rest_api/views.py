@@ -1,0 +1,72 @@
+"""Registration and sign-in (token), throttled per client address."""
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from shop.accounts import services
+from shop.accounts.rest_api.serializers import AccountSerializer, CredentialsSerializer, TokenSerializer
+from shop.kernel.http.problems import Problem
+from shop.kernel.http.schema import problem_responses
+
+
+class AuthView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+class RegisterView(AuthView):
+    """Create a customer account with e-mail and password."""
+
+    @extend_schema(
+        operation_id="auth_register",
+        request=CredentialsSerializer,
+        responses={201: AccountSerializer, **problem_responses(400, 429)},
+    )
+    def post(self, request):
+        credentials = CredentialsSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        try:
+            user = services.customer_register(**credentials.validated_data)
+        except services.EmailTaken:
+            raise Problem(
+                400,
+                "email_taken",
+                "An account with this e-mail exists.",
+                errors={"email": ["Already registered."]},
+            ) from None
+        except DjangoValidationError as exc:
+            raise Problem(
+                400, "weak_password", "The password is too weak.", errors={"password": list(exc.messages)}
+            ) from None
+        return Response(
+            AccountSerializer({"id": user.pk, "email": user.email}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class TokenView(AuthView):
+    """Exchange e-mail and password for a bearer token."""
+
+    @extend_schema(
+        operation_id="auth_token",
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer, **problem_responses(400, 401, 429)},
+    )
+    def post(self, request):
+        credentials = CredentialsSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=services.normalise_email(credentials.validated_data["email"]),
+            password=credentials.validated_data["password"],
+        )
+        if user is None:
+            raise Problem(401, "invalid_credentials", "E-mail or password is wrong.")
+        return Response({"token": services.token_issue(user=user)})

@@ -1,0 +1,65 @@
+"""Accounts' writes: registration and bearer tokens."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shop.accounts.models import AccessToken
+
+
+class EmailTaken(Exception):
+    """An account with this e-mail address exists."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def customer_register(*, email: str, password: str):
+    """
+    Create a customer account.
+
+    Raises:
+        EmailTaken: the address is in use (compared case-insensitively).
+        django.core.exceptions.ValidationError: the password fails the configured validators.
+    """
+    user_model = get_user_model()
+    email = normalise_email(email)
+    user = user_model(username=email, email=email)
+    validate_password(password, user=user)
+    user.set_password(password)
+    if user_model.objects.filter(username=email).exists():
+        raise EmailTaken(email)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration of the same address
+        raise EmailTaken(email) from exc
+    return user
+
+
+def token_issue(*, user) -> str:
+    """Return a new bearer token for ``user``, valid for ACCESS_TOKEN_DAYS; only its digest is kept."""
+    token = secrets.token_urlsafe(32)
+    AccessToken.objects.create(
+        user=user,
+        digest=token_digest(token),
+        expires_at=timezone.now() + timedelta(days=settings.ACCESS_TOKEN_DAYS),
+    )
+    return token
+
+
+def tokens_purge_expired() -> int:
+    deleted, _ = AccessToken.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
