@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
     name = "shop.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from shop.accounts.rest_api import schema  # noqa: F401 - registers the OpenAPI extension

@@ -96,27 +96,29 @@ def test_the_sources_as_they_are_keep_every_contract(repo, contract_names):
 
 
 def test_a_context_importing_another_contexts_models_breaks_privacy(repo, contract_names):
-    add_root_package(repo, "cart")
-    write(repo, "cart/api.py", "from catalog.api import get_variants  # noqa: F401\n")
+    add_root_package(repo, "integrations")
+    write(repo, "integrations/api.py", "from catalog.api import get_variants  # noqa: F401\n")
     write(
-        repo, "cart/services.py", '"""Cart writes."""\n\nfrom catalog.models import Variant  # noqa: F401\n'
+        repo,
+        "integrations/services.py",
+        '"""Integration writes."""\n\nfrom catalog.models import Variant  # noqa: F401\n',
     )
 
     result = lint(repo)
 
     assert_broken(result, contract_names, "privacy")
-    assert "cart.services is not allowed to import catalog.models" in result.stdout
-    assert "cart.services -> catalog.models (l.3: from catalog.models import Variant" in result.stdout
-    assert "cart.api" not in result.stdout
+    assert "integrations.services is not allowed to import catalog.models" in result.stdout
+    assert "integrations.services -> catalog.models (l.3: from catalog.models import Variant" in result.stdout
+    assert "integrations.api" not in result.stdout
 
 
 def test_a_context_missing_from_root_packages_breaks_privacy(repo, contract_names):
-    write(repo, "cart/services.py", "from catalog.models import Variant  # noqa: F401\n")
+    write(repo, "integrations/services.py", "from catalog.models import Variant  # noqa: F401\n")
 
     result = lint(repo)
 
     assert_broken(result, contract_names, "privacy")
-    assert "cart exists but is not in root_packages" in result.stdout
+    assert "integrations exists but is not in root_packages" in result.stdout
 
 
 def test_the_kernel_importing_a_context_breaks_the_layers_across_contexts(repo, contract_names):
