@@ -15,7 +15,7 @@ import logging
 import types
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -105,21 +105,36 @@ def publish(event: Event) -> None:
     Raises:
         TypeError: if ``event`` is not an ``Event`` or its payload is not JSON-serialisable.
     """
+    publish_many([event])
+
+
+def publish_many(events: Iterable[Event]) -> None:
+    """
+    Write ``events`` to the outbox with one INSERT, in order, in the current transaction.
+
+    Raises:
+        TypeError: if one is not an ``Event`` or its payload is not JSON-serialisable (then none
+            is written).
+    """
     from shop.kernel.models import OutboxMessage
 
-    if not isinstance(event, Event):
-        raise TypeError(f"Not an Event: {event!r}")
-    try:
-        payload = event.to_payload()
-    except (TypeError, ValueError) as exc:  # ValueError: NaN or infinity, which JSON cannot carry
-        raise TypeError(f"{type(event).__name__} is not JSON-serialisable: {exc}") from exc
-    OutboxMessage.objects.create(
-        event_type=event.event_type,
-        version=event.version,
-        payload=payload,
-        occurred_at=timezone.now(),
-    )
-    _relay_on_commit()
+    now = timezone.now()
+    rows = []
+    for event in events:
+        if not isinstance(event, Event):
+            raise TypeError(f"Not an Event: {event!r}")
+        try:
+            payload = event.to_payload()
+        except (TypeError, ValueError) as exc:  # ValueError: NaN or infinity, which JSON cannot carry
+            raise TypeError(f"{type(event).__name__} is not JSON-serialisable: {exc}") from exc
+        rows.append(
+            OutboxMessage(
+                event_type=event.event_type, version=event.version, payload=payload, occurred_at=now
+            )
+        )
+    if rows:
+        OutboxMessage.objects.bulk_create(rows)
+        _relay_on_commit()
 
 
 def _relay_on_commit() -> None:
