@@ -6,3 +6,6 @@ class CatalogConfig(AppConfig):
 
     name = "catalog"
     verbose_name = "Catalog"
+
+    def ready(self):
+        from catalog import handlers  # noqa: F401  (subscribes the event handlers)

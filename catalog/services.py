@@ -258,3 +258,30 @@ def attribute_value_delete(*, value: AttributeValue) -> None:
     product = value.product
     value.delete()
     _product_changed(product, "updated")
+
+
+# --- availability (the read model fed by inventory's events) --------------------------------
+
+
+@transaction.atomic
+def stock_flags_set(*, sku: str, in_stock: bool) -> None:
+    """
+    Set the variant's ``in_stock`` flag and recompute its product's (in stock if any active
+    variant is). Unknown SKUs are ignored: the inventory may hold SKUs the catalog does not
+    list. The product row is locked first, so that two variants of one product changing at
+    once cannot leave the product's flag computed from a stale sibling.
+    """
+    variant = Variant.objects.filter(sku=sku).values_list("pk", "product_id").first()
+    if variant is None:
+        return
+    variant_id, product_id = variant
+    slug = Product.objects.select_for_update().filter(pk=product_id).values_list("slug", flat=True).first()
+    changed = Variant.objects.filter(pk=variant_id).exclude(in_stock=in_stock).update(in_stock=in_stock)
+    product_in_stock = Variant.objects.filter(product_id=product_id, is_active=True, in_stock=True).exists()
+    changed += (
+        Product.objects.filter(pk=product_id)
+        .exclude(in_stock=product_in_stock)
+        .update(in_stock=product_in_stock)
+    )
+    if changed:
+        cache.invalidate_on_commit(product_slugs=[slug])

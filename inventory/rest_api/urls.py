@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from inventory.rest_api import views
+
+app_name = "inventory"
+
+urlpatterns = [
+    path("stock/<str:sku>/", views.StockView.as_view(), name="stock"),
+]

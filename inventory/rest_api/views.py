@@ -1,0 +1,72 @@
+"""The inventory's HTTP API (staff only): one view per operation."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory import api
+from inventory.models import SKU_VALIDATOR
+from inventory.rest_api.serializers import StockSerializer, StockUpdateSerializer
+from shop.kernel.http.problems import Problem
+from shop.kernel.http.schema import problem_responses
+
+SKU_PARAMETER = OpenApiParameter("sku", str, OpenApiParameter.PATH)
+
+
+def _valid_sku(sku: str) -> str:
+    try:
+        SKU_VALIDATOR(sku)
+    except DjangoValidationError as exc:
+        raise ValidationError({"sku": exc.messages}) from None
+    return sku
+
+
+class StockView(APIView):
+    """A SKU's stock, in total and per warehouse; staff set what a warehouse has."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="inventory_stock_retrieve",
+        parameters=[SKU_PARAMETER],
+        responses={200: StockSerializer, **problem_responses(400, 401, 403, 429)},
+    )
+    def get(self, request, sku: str):
+        """A SKU's stock (zeros and no warehouses for a SKU the inventory has never held)."""
+        return Response(StockSerializer(api.get_stock(sku=_valid_sku(sku))).data)
+
+    @extend_schema(
+        operation_id="inventory_stock_update",
+        parameters=[SKU_PARAMETER],
+        request=StockUpdateSerializer,
+        responses={200: StockSerializer, **problem_responses(400, 401, 403, 409, 429)},
+    )
+    def put(self, request, sku: str):
+        """
+        Set what a warehouse has of the SKU (e.g. after a count). 400 ``unknown_warehouse``;
+        409 ``reserved_stock`` below what reservations hold there.
+        """
+        sku = _valid_sku(sku)
+        body = StockUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        warehouse = body.validated_data["warehouse"]
+        try:
+            stock = api.set_on_hand(
+                sku=sku,
+                warehouse=warehouse,
+                on_hand=body.validated_data["on_hand"],
+                reason=f"staff:{request.user.get_username()}"[:100],
+            )
+        except api.UnknownWarehouse:
+            raise Problem(
+                400,
+                "unknown_warehouse",
+                f"No warehouse has the code {warehouse!r}.",
+                errors={"warehouse": ["Unknown warehouse."]},
+            ) from None
+        except api.ReservedStockError as exc:
+            raise Problem(409, "reserved_stock", str(exc), reserved=exc.reserved) from None
+        return Response(StockSerializer(stock).data)

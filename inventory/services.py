@@ -1,0 +1,518 @@
+"""
+The inventory's writes. Every change of a stock row passes through ``_LockedStock``, which keeps
+the rules that make concurrent checkouts neither oversell nor deadlock:
+
+1. An operation on a reservation first takes a transaction-level advisory lock on its reference
+   (PostgreSQL; SQLite runs one writer at a time anyway), so that two calls for the same
+   reference run one after the other.
+2. It then locks every stock row of the SKUs it touches, all of them with one
+   ``SELECT ... FOR NO KEY UPDATE ... ORDER BY sku, warehouse_id``. Everyone locks in that
+   order, so concurrent operations queue instead of deadlocking, and the counters of a locked
+   row cannot change under its holder.
+3. The lock of a stock row also guards the reservation lines on it: lines are counted, created
+   and deleted only under it. An operation first reclaims the expired lines on its rows, so
+   that expired stock counts for nobody, then does its work.
+4. Reservations are deleted last: by their owner (under rule 1), or, once expired and empty, by
+   whoever reclaimed their last lines, and then with ``SKIP LOCKED`` so that nobody waits for a
+   reservation while holding stock rows.
+
+Each operation writes its stock rows with one UPDATE, its reservation lines, ledger rows and
+events (``StockChanged`` per SKU whose availability changed, ``publish_many``) with one INSERT
+each, whatever the number of lines.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from inventory import selectors
+from inventory.data import Shortage
+from inventory.events import StockChanged
+from inventory.models import MAX_QUANTITY, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
+from shop.kernel.events import publish_many
+
+Kind = StockMovement.Kind
+
+#: The first key of the advisory locks taken on reservation references ("inventory", as digits).
+_ADVISORY_LOCK_NAMESPACE = 1_060_220
+
+
+class StockShortage(Exception):
+    """Less stock can be had than was asked for; ``shortages`` names every short SKU."""
+
+    def __init__(self, shortages: list[Shortage]):
+        self.shortages = shortages
+        listed = ", ".join(f"{s.sku} ({s.available} of {s.requested})" for s in shortages)
+        super().__init__(f"Not enough stock: {listed}.")
+
+
+class WarehouseNotFound(LookupError):
+    """No warehouse has this code."""
+
+
+class NothingReserved(LookupError):
+    """Nothing was ever reserved under this reference."""
+
+
+class BelowReserved(ValueError):
+    """On hand cannot go below what is reserved."""
+
+    def __init__(self, *, sku: str, warehouse: str, on_hand: int, reserved: int):
+        self.sku, self.warehouse, self.on_hand, self.reserved = sku, warehouse, on_hand, reserved
+        super().__init__(
+            f"{sku} in {warehouse}: on hand cannot be {on_hand}, {reserved} are reserved "
+            "(reserved stock cannot vanish; release the reservations first)."
+        )
+
+
+def _lock_reference(reference: str) -> None:
+    """Serialise the operations on one reservation reference until the transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ADVISORY_LOCK_NAMESPACE, reference]
+            )
+
+
+@dataclass
+class _Line:
+    id: int
+    sku: str
+    warehouse_id: int
+    quantity: int
+    reservation_id: uuid.UUID
+    reference: str
+    expired: bool
+    done: bool = False
+
+
+class _LockedStock:
+    """
+    The stock rows of some SKUs (every warehouse), locked in the fixed order for the rest of the
+    transaction, with the reservation lines on them that have expired or belong to
+    ``reservation_ids``; and the changes an operation makes to them, written by ``save()``.
+    """
+
+    def __init__(self, skus: Iterable[str], *, reservation_ids: Iterable[uuid.UUID] = ()):
+        self.skus = sorted(set(skus))
+        levels = []
+        if self.skus:
+            levels = list(
+                StockLevel.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("warehouse")
+                .filter(sku__in=self.skus)
+                .order_by("sku", "warehouse_id")
+            )
+        # Taken after the locks: a line that someone reclaimed before we had them has expired for
+        # us too, so what we see on the rows is consistent.
+        self.now = timezone.now()
+        self.rows: dict[tuple[str, int], StockLevel] = {(row.sku, row.warehouse_id): row for row in levels}
+        self._initial = {key: (row.on_hand, row.reserved) for key, row in self.rows.items()}
+        self._expired_on_row: dict[tuple[str, int], int] = defaultdict(int)
+        self.lines: list[_Line] = []
+        if self.skus:
+            lines = (
+                ReservationLine.objects.filter(sku__in=self.skus)
+                .filter(
+                    Q(reservation__expires_at__lte=self.now) | Q(reservation_id__in=list(reservation_ids))
+                )
+                .values_list(
+                    "id",
+                    "sku",
+                    "warehouse_id",
+                    "quantity",
+                    "reservation_id",
+                    "reservation__reference",
+                    "reservation__expires_at",
+                )
+            )
+            for line_id, sku, warehouse_id, quantity, reservation_id, reference, expires_at in lines:
+                line = _Line(
+                    line_id, sku, warehouse_id, quantity, reservation_id, reference, expires_at <= self.now
+                )
+                self.lines.append(line)
+                if line.expired:
+                    self._expired_on_row[(sku, warehouse_id)] += quantity
+        self._movements: dict[tuple, list[int]] = {}
+        self._deleted_lines: list[int] = []
+        self._reclaimed: set[uuid.UUID] = set()
+        self._dropped: set[uuid.UUID] = set()
+        self.new_reservation: Reservation | None = None
+        self._new_lines: list[ReservationLine] = []
+        self._reclaim_expired()
+
+    # --- changes ---------------------------------------------------------------------------
+
+    def _move(
+        self, kind: str, row: StockLevel, *, reference: str, on_hand=0, reserved=0, reservation_id=None
+    ):
+        row.on_hand += on_hand
+        row.reserved += reserved
+        deltas = self._movements.setdefault(
+            (kind, row.sku, row.warehouse_id, reference, reservation_id), [0, 0]
+        )
+        deltas[0] += on_hand
+        deltas[1] += reserved
+
+    def _release(self, line: _Line) -> None:
+        row = self.rows[(line.sku, line.warehouse_id)]
+        self._move(
+            Kind.RELEASE,
+            row,
+            reserved=-line.quantity,
+            reference=line.reference,
+            reservation_id=line.reservation_id,
+        )
+        line.done = True
+        self._deleted_lines.append(line.id)
+
+    def _reclaim_expired(self) -> None:
+        """Release every expired reservation line on the locked rows: they hold stock for nobody."""
+        for line in self.lines:
+            if line.expired and not line.done:
+                self._release(line)
+                self._reclaimed.add(line.reservation_id)
+
+    def is_held(self, expires_at: datetime | None) -> bool:
+        return expires_at is not None and expires_at > self.now
+
+    def release_reservation(self, reservation_id: uuid.UUID) -> None:
+        """Release the reservation's lines and delete it."""
+        for line in self.lines:
+            if line.reservation_id == reservation_id and not line.done:
+                self._release(line)
+        self._dropped.add(reservation_id)
+
+    def allocate_reservation(self, reservation_id: uuid.UUID, *, order_number: str) -> None:
+        """Turn the reservation's lines into an allocation to the order and delete it."""
+        for line in self.lines:
+            if line.reservation_id == reservation_id and not line.done:
+                row = self.rows[(line.sku, line.warehouse_id)]
+                self._move(
+                    Kind.ALLOCATION,
+                    row,
+                    on_hand=-line.quantity,
+                    reserved=-line.quantity,
+                    reference=order_number,
+                    reservation_id=reservation_id,
+                )
+                line.done = True
+                self._deleted_lines.append(line.id)
+        self._dropped.add(reservation_id)
+
+    def drop_reservation(self, reservation_id: uuid.UUID) -> None:
+        """Delete the reservation (its lines must have been released)."""
+        self._dropped.add(reservation_id)
+
+    def delete_if_empty(self, reservation_ids: Iterable[uuid.UUID]) -> None:
+        """Delete these reservations too if they have expired and hold nothing any more."""
+        self._reclaimed.update(reservation_ids)
+
+    def _take(self, demand: Mapping[str, int]) -> list[tuple[StockLevel, int]]:
+        """Where to take ``demand`` from: active warehouses in priority order; all or nothing."""
+        by_sku: dict[str, list[StockLevel]] = defaultdict(list)
+        for row in self.rows.values():
+            if row.warehouse.is_active:
+                by_sku[row.sku].append(row)
+        takes, shortages = [], []
+        for sku in sorted(demand):
+            wanted = demand[sku]
+            rows = sorted(by_sku[sku], key=lambda row: (row.warehouse.priority, row.warehouse_id))
+            available = sum(row.on_hand - row.reserved for row in rows)
+            if available < wanted:
+                shortages.append(Shortage(sku=sku, requested=wanted, available=max(available, 0)))
+                continue
+            for row in rows:
+                quantity = min(wanted, row.on_hand - row.reserved)
+                if quantity > 0:
+                    takes.append((row, quantity))
+                    wanted -= quantity
+                if not wanted:
+                    break
+        if shortages:
+            raise StockShortage(shortages)
+        return takes
+
+    def reserve(
+        self, demand: Mapping[str, int], *, reference: str, reservation_id: uuid.UUID, expires_at: datetime
+    ) -> None:
+        """Reserve ``demand`` under a new reservation. Raises ``StockShortage``."""
+        takes = self._take(demand)
+        self.new_reservation = Reservation(
+            id=reservation_id, reference=reference, expires_at=expires_at, created_at=self.now
+        )
+        for row, quantity in takes:
+            self._move(
+                Kind.RESERVATION, row, reserved=quantity, reference=reference, reservation_id=reservation_id
+            )
+            self._new_lines.append(
+                ReservationLine(
+                    reservation_id=reservation_id,
+                    sku=row.sku,
+                    warehouse_id=row.warehouse_id,
+                    quantity=quantity,
+                )
+            )
+
+    def allocate(
+        self, demand: Mapping[str, int], *, order_number: str, reservation_id: uuid.UUID | None = None
+    ) -> None:
+        """Take ``demand`` off the shelves for an order. Raises ``StockShortage``."""
+        for row, quantity in self._take(demand):
+            self._move(
+                Kind.ALLOCATION, row, on_hand=-quantity, reference=order_number, reservation_id=reservation_id
+            )
+
+    def change_on_hand(self, sku: str, warehouse_id: int, delta: int, *, kind: str, reference: str) -> None:
+        self._move(kind, self.rows[(sku, warehouse_id)], on_hand=delta, reference=reference)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def save(self) -> int:
+        """Write the changes, the ledger and the events; return how many reservations were deleted."""
+        changed = [row for key, row in self.rows.items() if (row.on_hand, row.reserved) != self._initial[key]]
+        if changed:
+            StockLevel.objects.bulk_update(changed, ["on_hand", "reserved"])
+        if self._deleted_lines:
+            ReservationLine.objects.filter(pk__in=self._deleted_lines).delete()
+        deleted = 0
+        if self._dropped:
+            deleted += Reservation.objects.filter(pk__in=self._dropped).delete()[0]
+        candidates = self._reclaimed - self._dropped
+        if candidates:
+            empty = list(
+                Reservation.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=candidates, expires_at__lte=self.now)
+                .exclude(Exists(ReservationLine.objects.filter(reservation=OuterRef("pk"))))
+                .values_list("pk", flat=True)
+            )
+            if empty:
+                deleted += Reservation.objects.filter(pk__in=empty).delete()[0]
+        if self.new_reservation is not None:
+            self.new_reservation.save(force_insert=True)
+            ReservationLine.objects.bulk_create(self._new_lines)
+        movements = [
+            StockMovement(
+                kind=kind,
+                sku=sku,
+                warehouse_id=warehouse_id,
+                reference=reference,
+                reservation_id=reservation_id,
+                on_hand_delta=on_hand_delta,
+                reserved_delta=reserved_delta,
+                created_at=self.now,
+            )
+            for (kind, sku, warehouse_id, reference, reservation_id), (on_hand_delta, reserved_delta) in (
+                self._movements.items()
+            )
+            if on_hand_delta or reserved_delta
+        ]
+        if movements:
+            StockMovement.objects.bulk_create(movements)
+        self._publish({row.sku for row in changed})
+        return deleted
+
+    def _publish(self, skus: set[str]) -> None:
+        """
+        ``StockChanged`` for each SKU whose availability changed: as readers saw it (expired
+        lines not counted) or as the counters said (so that the clean-up of an expired
+        reservation, which readers had already discounted, still reaches the catalog).
+        """
+        rows_by_sku: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for key, row in self.rows.items():
+            if row.sku in skus and row.warehouse.is_active:
+                rows_by_sku[row.sku].append(key)
+        events = []
+        for sku in sorted(skus):
+            seen = stored = after = 0
+            for key in rows_by_sku[sku]:
+                on_hand, reserved = self._initial[key]
+                stored += on_hand - reserved
+                seen += on_hand - reserved + self._expired_on_row[key]
+                after += self.rows[key].on_hand - self.rows[key].reserved
+            if after != seen or after != stored:
+                events.append(StockChanged(sku=sku, available=after, in_stock=after > 0))
+        publish_many(events)
+
+
+# --- reservations ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reservation_make(*, reference: str, demand: Mapping[str, int], ttl_seconds: int) -> Reservation:
+    """
+    Reserve ``demand`` (quantity per SKU) under ``reference`` for ``ttl_seconds``, replacing the
+    reservation already made under it, all or nothing. Raises ``StockShortage``.
+    """
+    _lock_reference(reference)
+    previous = list(Reservation.objects.filter(reference=reference).values_list("pk", "lines__sku"))
+    previous_id = previous[0][0] if previous else None
+    stock = _LockedStock(
+        {*demand, *(sku for _, sku in previous if sku)}, reservation_ids=[previous_id] if previous_id else []
+    )
+    if previous_id is not None:
+        stock.release_reservation(previous_id)
+    reservation_id = uuid.uuid4()
+    expires_at = stock.now + timedelta(seconds=ttl_seconds)
+    stock.reserve(demand, reference=reference, reservation_id=reservation_id, expires_at=expires_at)
+    stock.save()
+    return stock.new_reservation
+
+
+@transaction.atomic
+def reservation_release(*, reference: str) -> None:
+    """Release the reservation made under ``reference``, if there is one."""
+    _lock_reference(reference)
+    rows = list(Reservation.objects.filter(reference=reference).values_list("pk", "lines__sku"))
+    if not rows:
+        return
+    reservation_id = rows[0][0]
+    stock = _LockedStock({sku for _, sku in rows if sku}, reservation_ids=[reservation_id])
+    stock.release_reservation(reservation_id)
+    stock.save()
+
+
+@transaction.atomic
+def reservation_commit(*, reference: str, order_number: str) -> None:
+    """
+    Allocate the stock reserved under ``reference`` to ``order_number``. An expired or vanished
+    reservation is made good from the stock available now, as the ledger says it was made.
+    Committing an order a second time does nothing. Raises ``StockShortage``, ``NothingReserved``.
+    """
+    _lock_reference(reference)
+    if selectors.order_has_movements(order_number, Kind.ALLOCATION):
+        return
+    header = Reservation.objects.filter(reference=reference).values_list("pk", "expires_at").first()
+    reservation_id, expires_at = header if header else (None, None)
+    reservation_id, demand = selectors.reserved_demand(reservation_id=reservation_id, reference=reference)
+    if not demand:
+        raise NothingReserved(reference)
+    stock = _LockedStock(demand, reservation_ids=[reservation_id] if header else [])
+    if header and stock.is_held(expires_at):
+        stock.allocate_reservation(reservation_id, order_number=order_number)
+    else:
+        if header:
+            stock.drop_reservation(reservation_id)
+        stock.allocate(demand, order_number=order_number, reservation_id=reservation_id)
+    stock.save()
+
+
+def reservations_release_expired(*, limit: int = 1000, batch_size: int = 100) -> int:
+    """
+    Delete expired reservations, oldest first, releasing their stock, a batch per transaction
+    so that stock rows are never locked for long; return how many were deleted. ``limit``
+    bounds how many are picked; expired reservations with lines on the same stock rows go along.
+    """
+    deleted = 0
+    while deleted < limit:
+        with transaction.atomic():
+            ids = list(
+                Reservation.objects.filter(expires_at__lte=timezone.now())
+                .order_by("expires_at", "id")
+                .values_list("pk", flat=True)[: min(batch_size, limit - deleted)]
+            )
+            if not ids:
+                break
+            skus = ReservationLine.objects.filter(reservation_id__in=ids).values_list("sku", flat=True)
+            stock = _LockedStock(set(skus))
+            stock.delete_if_empty(ids)
+            batch = stock.save()
+        deleted += batch
+        if not batch or len(ids) < batch_size:
+            break
+    return deleted
+
+
+# --- on hand ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stock_set_on_hand(
+    *, sku: str, warehouse_code: str, on_hand: int | None = None, delta: int | None = None, reason: str
+) -> None:
+    """
+    Set (``on_hand``) or change (``delta``) what a warehouse has of a SKU, creating its stock
+    row. Raises ``WarehouseNotFound``, ``BelowReserved``, ``ValueError`` (beyond the maximum).
+    """
+    warehouse = selectors.warehouse_by_code(warehouse_code)
+    if warehouse is None:
+        raise WarehouseNotFound(warehouse_code)
+    stock = _LockedStock([sku])
+    if (sku, warehouse.pk) not in stock.rows:
+        StockLevel.objects.bulk_create([StockLevel(sku=sku, warehouse=warehouse)], ignore_conflicts=True)
+        stock = _LockedStock([sku])
+    row = stock.rows[(sku, warehouse.pk)]
+    target = on_hand if on_hand is not None else row.on_hand + delta
+    if target < row.reserved:
+        raise BelowReserved(sku=sku, warehouse=warehouse.code, on_hand=target, reserved=row.reserved)
+    if target > MAX_QUANTITY:
+        raise ValueError(f"On hand cannot exceed {MAX_QUANTITY}.")
+    change = target - row.on_hand
+    if change:
+        kind = Kind.RECEIPT if reason == "receipt" and change > 0 else Kind.ADJUSTMENT
+        stock.change_on_hand(sku, warehouse.pk, change, kind=kind, reference=reason)
+    stock.save()
+
+
+@transaction.atomic
+def order_return(*, order_number: str) -> None:
+    """Put the stock allocated to ``order_number`` back on hand, once."""
+    allocations = selectors.order_allocations(order_number)
+    if not allocations:
+        return
+    stock = _LockedStock({sku for sku, _, _ in allocations})
+    # Checked under the locks, so that two returns of one order run one after the other.
+    if selectors.order_has_movements(order_number, Kind.RETURN):
+        return
+    for sku, warehouse_id, quantity in allocations:
+        stock.change_on_hand(sku, warehouse_id, quantity, kind=Kind.RETURN, reference=order_number)
+    stock.save()
+
+
+# --- warehouses ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def warehouse_save(*, warehouse: Warehouse) -> Warehouse:
+    """
+    Validate and save ``warehouse``. (De)activating it changes the availability of everything
+    it holds, so ``StockChanged`` goes out for each of its SKUs.
+    """
+    was_active = (
+        None
+        if warehouse.pk is None
+        else Warehouse.objects.filter(pk=warehouse.pk).values_list("is_active", flat=True).first()
+    )
+    warehouse.full_clean()
+    warehouse.save()
+    if was_active is not None and was_active != warehouse.is_active:
+        publish_availability(selectors.skus_in_warehouse(warehouse.pk))
+    return warehouse
+
+
+def warehouse_ensure(*, code: str, name: str, priority: int = 0) -> Warehouse:
+    """The warehouse ``code``, created or given ``name`` and ``priority``."""
+    warehouse = Warehouse.objects.filter(code=code).first()
+    if warehouse is None:
+        return warehouse_save(warehouse=Warehouse(code=code, name=name, priority=priority))
+    if (warehouse.name, warehouse.priority) != (name, priority):
+        warehouse.name, warehouse.priority = name, priority
+        return warehouse_save(warehouse=warehouse)
+    return warehouse
+
+
+def publish_availability(skus: Iterable[str]) -> None:
+    """Publish ``StockChanged`` with the current availability of ``skus``."""
+    available: dict[str, int] = dict.fromkeys(skus, 0)
+    for row in selectors.stock_rows(available):
+        available[row.sku] += row.available
+    publish_many(
+        StockChanged(sku=sku, available=available[sku], in_stock=available[sku] > 0)
+        for sku in sorted(available)
+    )

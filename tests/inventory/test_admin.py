@@ -1,0 +1,49 @@
+"""The inventory's admin: warehouses edited through the services, the rest read-only."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from inventory import api
+from inventory.models import Reservation, StockLevel, StockMovement, Warehouse
+from shop.kernel.models import OutboxMessage
+from tests.inventory.factories import lines, stock
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
+    return client
+
+
+def test_pages_open_and_stock_cannot_be_edited(admin_client):
+    stock("A-1", 5)
+    api.reserve(reference="checkout-1", lines=lines(**{"A-1": 2}), ttl_seconds=60)
+
+    for model in (Warehouse, StockLevel, Reservation, StockMovement):
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        assert admin_client.get(base).status_code == 200, opts.label
+        change = admin_client.get(f"{base}{model.objects.first().pk}/change/")
+        assert change.status_code == 200, opts.label
+        if model is not Warehouse:
+            assert admin_client.get(f"{base}add/").status_code == 403, opts.label
+            assert b'name="_save"' not in change.content, opts.label
+
+
+def test_deactivating_a_warehouse_goes_through_the_services(admin_client):
+    stock("A-1", 5)
+    warehouse = Warehouse.objects.get(code="main")
+    events = OutboxMessage.objects.filter(event_type="inventory.StockChanged").count()
+
+    response = admin_client.post(
+        f"/admin/inventory/warehouse/{warehouse.pk}/change/",
+        {"code": "main", "name": "Main", "priority": 0},  # is_active unticked
+    )
+
+    assert response.status_code == 302, response.content
+    assert api.get_availability(skus=["A-1"])["A-1"].available == 0
+    payloads = OutboxMessage.objects.filter(event_type="inventory.StockChanged").order_by("id")
+    assert payloads.count() == events + 1
+    assert payloads.last().payload == {"sku": "A-1", "available": 0, "in_stock": False}
