@@ -1,0 +1,191 @@
+"""
+The cart's HTTP API: one view per operation.
+
+A cart is found by its token for whoever may see it (``selectors.cart_for``): an anonymous cart
+by anyone holding the token, a customer's cart by that customer only; for everyone else it is a
+404, as if it did not exist. Every answer is the whole cart, priced at the catalog's current
+prices.
+"""
+
+import uuid
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cart import selectors, services
+from cart.models import Cart
+from cart.rest_api.serializers import (
+    CartCreateSerializer,
+    CartMergeSerializer,
+    CartSerializer,
+    LineAddSerializer,
+    LineUpdateSerializer,
+)
+from shop.kernel.http.problems import Problem
+from shop.kernel.http.schema import problem_responses
+
+CART_NOT_FOUND = "No cart with this token."
+LINE_NOT_FOUND = "The cart has no line with this id."
+
+
+def _customer_id(request) -> int | None:
+    return request.user.pk if request.user.is_authenticated else None
+
+
+class CartAPIView(APIView):
+    """What the cart's views share: finding the cart, answering with it, mapping service errors."""
+
+    def get_cart(self, request, token: uuid.UUID) -> Cart:
+        cart = selectors.cart_for(token=token, customer_id=_customer_id(request))
+        if cart is None:
+            raise NotFound(CART_NOT_FOUND)
+        return cart
+
+    @staticmethod
+    def cart_response(cart: Cart, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(CartSerializer(selectors.cart_detail(cart)).data, status=status_code)
+
+    @staticmethod
+    def problem(exc: services.CartError) -> Exception:
+        """The HTTP error of a service's refusal."""
+        if isinstance(exc, services.CartNotFound):
+            return NotFound(CART_NOT_FOUND)
+        if isinstance(exc, services.LineNotFound):
+            return NotFound(LINE_NOT_FOUND)
+        if isinstance(exc, services.UnknownSku):
+            return Problem(400, "unknown_sku", str(exc), errors={"sku": ["Unknown or not for sale."]})
+        if isinstance(exc, services.QuantityTooLarge):
+            return Problem(400, "invalid", str(exc), errors={"quantity": [str(exc)]})
+        if isinstance(exc, services.TooManyLines):
+            return Problem(400, "too_many_lines", str(exc), limit=exc.limit)
+        if isinstance(exc, services.InsufficientStock):
+            return Problem(409, "insufficient_stock", str(exc), sku=exc.sku, available=exc.available)
+        raise TypeError(f"Unmapped cart error: {exc!r}")
+
+
+class CartCreateView(CartAPIView):
+    """
+    Start a cart. Anonymously: a new cart, 201; keep its token. Signed in: the customer's cart,
+    201 when it is created, 200 when the customer has one already.
+    """
+
+    @extend_schema(
+        operation_id="carts_create",
+        request=CartCreateSerializer,
+        responses={
+            201: CartSerializer,
+            200: OpenApiResponse(CartSerializer, description="The signed-in customer's existing cart."),
+            **problem_responses(400, 401, 429),
+        },
+    )
+    def post(self, request):
+        CartCreateSerializer(data=request.data).is_valid(raise_exception=True)
+        cart, created = services.cart_create(customer_id=_customer_id(request))
+        return self.cart_response(cart, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class CartDetailView(CartAPIView):
+    """The cart with its lines at the catalog's current prices."""
+
+    @extend_schema(
+        operation_id="carts_retrieve",
+        responses={200: CartSerializer, **problem_responses(401, 404, 429)},
+    )
+    def get(self, request, token: uuid.UUID):
+        return self.cart_response(self.get_cart(request, token))
+
+
+class CartLineAddView(CartAPIView):
+    """
+    Add a SKU to the cart; a SKU the cart has already gets the quantity added to its line. The
+    line's quantity may not exceed 100 nor what the inventory has available.
+    """
+
+    @extend_schema(
+        operation_id="carts_lines_create",
+        request=LineAddSerializer,
+        responses={
+            201: CartSerializer,
+            **problem_responses(400, 401, 404, 409, 429),
+        },
+    )
+    def post(self, request, token: uuid.UUID):
+        cart = self.get_cart(request, token)
+        body = LineAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.cart_line_add(cart=cart, **body.validated_data)
+        except services.CartError as exc:
+            raise self.problem(exc) from None
+        return self.cart_response(cart, status.HTTP_201_CREATED)
+
+
+class CartLineUpdateView(CartAPIView):
+    @extend_schema(
+        operation_id="carts_lines_partial_update",
+        description="Set the quantity of a line; 0 removes it. A new quantity is checked like an added one.",
+        request=LineUpdateSerializer,
+        responses={200: CartSerializer, **problem_responses(400, 401, 404, 409, 429)},
+    )
+    def patch(self, request, token: uuid.UUID, line_id: int):
+        cart = self.get_cart(request, token)
+        body = LineUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.cart_line_update(cart=cart, line_id=line_id, **body.validated_data)
+        except services.CartError as exc:
+            raise self.problem(exc) from None
+        return self.cart_response(cart)
+
+
+class CartLineDeleteView(CartAPIView):
+    @extend_schema(
+        operation_id="carts_lines_destroy",
+        description="Remove a line from the cart.",
+        request=None,
+        responses={200: CartSerializer, **problem_responses(401, 404, 429)},
+    )
+    def delete(self, request, token: uuid.UUID, line_id: int):
+        cart = self.get_cart(request, token)
+        try:
+            services.cart_line_remove(cart=cart, line_id=line_id)
+        except services.CartError as exc:
+            raise self.problem(exc) from None
+        return self.cart_response(cart)
+
+
+class CartLineView(CartLineUpdateView, CartLineDeleteView):
+    """
+    The URL of one line: Django routes a path to one view, so this joins the two operations'
+    views (PATCH and DELETE), each still defined and documented on its own.
+    """
+
+
+class CartMergeView(CartAPIView):
+    """
+    Signed in: merge the anonymous cart ``token`` into the customer's cart (created if none).
+    Quantities of a SKU in both are summed and capped at 100; the anonymous cart is deleted.
+    Merging the customer's own cart changes nothing.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="carts_merge",
+        request=CartMergeSerializer,
+        responses={200: CartSerializer, **problem_responses(400, 401, 404, 429)},
+    )
+    def post(self, request, token: uuid.UUID):
+        cart = self.get_cart(request, token)
+        CartMergeSerializer(data=request.data).is_valid(raise_exception=True)
+        if cart.customer_id == request.user.pk:
+            return self.cart_response(cart)
+        try:
+            merged = services.cart_merge(cart=cart, customer_id=request.user.pk)
+        except services.CartError as exc:
+            raise self.problem(exc) from None
+        return self.cart_response(merged)

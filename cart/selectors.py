@@ -1,0 +1,96 @@
+"""The cart's reads: a cart by token for whoever asks, and the cart as the API shows it."""
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+
+from cart.models import Cart, CartLine
+from catalog import api as catalog_api
+from shop.kernel.money import Money
+
+
+def parse_token(token: uuid.UUID | str) -> uuid.UUID | None:
+    """``token`` as a UUID, or None when it is not one."""
+    if isinstance(token, uuid.UUID):
+        return token
+    try:
+        return uuid.UUID(str(token))
+    except ValueError:
+        return None
+
+
+def cart_for(*, token: uuid.UUID | str, customer_id: int | None, for_update: bool = False) -> Cart | None:
+    """
+    The cart with ``token`` if ``customer_id`` may see it, else None (one query); ``for_update``
+    locks its row until the end of the transaction.
+
+    Anyone holding the token may see an anonymous cart; a customer's cart is visible to that
+    customer only, token or not (API.md: 404 for everyone else, never revealing that it exists).
+    """
+    token = parse_token(token)
+    if token is None:
+        return None
+    visible = Q(customer_id__isnull=True)
+    if customer_id is not None:
+        visible |= Q(customer_id=customer_id)
+    carts = Cart.objects.select_for_update() if for_update else Cart.objects.all()
+    return carts.filter(visible, token=token).first()
+
+
+def customer_cart(customer_id: int) -> Cart | None:
+    """The cart of ``customer_id``, or None (one query)."""
+    return Cart.objects.filter(customer_id=customer_id).first()
+
+
+def cart_lines(cart_id: int) -> list[CartLine]:
+    """The lines of a cart in the order they were added (one query)."""
+    return list(CartLine.objects.filter(cart_id=cart_id).order_by("id"))
+
+
+def cart_detail(cart: Cart) -> dict[str, Any]:
+    """
+    The cart as the API shows it, priced at the catalog's current prices: two queries (the lines
+    and one catalog lookup), whatever the number of lines.
+
+    A line whose SKU the catalog no longer sells (unknown, inactive or without a price) stays in
+    the cart, marked ``sellable: false`` with null prices, and is left out of the subtotal; the
+    customer decides whether to remove it, and checkout refuses it.
+    """
+    currency = settings.SHOP_CURRENCY
+    lines = cart_lines(cart.pk)
+    variants = catalog_api.get_variants(skus=[line.sku for line in lines], currency=currency)
+    subtotal = Money(0, currency)
+    shown = []
+    for line in lines:
+        variant = variants.get(line.sku)
+        sellable = variant is not None and variant.is_sellable and variant.price is not None
+        unit_price = variant.price if sellable else None
+        line_total = unit_price * line.quantity if unit_price is not None else None
+        if line_total is not None:
+            subtotal += line_total
+        shown.append(
+            {
+                "id": line.pk,
+                "sku": line.sku,
+                "name": _line_name(variant) if variant is not None else line.sku,
+                "product_slug": variant.product_slug if variant is not None else None,
+                "quantity": line.quantity,
+                "unit_price": unit_price,
+                "line_total": line_total,
+                "sellable": sellable,
+            }
+        )
+    return {
+        "token": cart.token,
+        "lines": shown,
+        "subtotal": subtotal,
+        "item_count": sum(line.quantity for line in lines),
+    }
+
+
+def _line_name(variant) -> str:
+    if not variant.name or variant.name == variant.product_name:
+        return variant.product_name
+    return f"{variant.product_name} ({variant.name})"

@@ -1,0 +1,263 @@
+"""
+The cart's writes.
+
+Every change of a cart's lines first locks the cart row (``SELECT … FOR UPDATE``), so that
+concurrent requests on one cart run one after the other and none loses another's update; the
+row lock is held only for the few statements of the change. Prices are never written: a cart
+holds SKUs and quantities, and is priced when it is read. The availability check here is a
+courtesy to the customer; stock is reserved only by checkout.
+
+Validation: ``full_clean()`` checks the fields before each save; the unique and check
+constraints are left to the database, which enforces them anyway (checking them in Python
+would cost a query each and could still race).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from cart import selectors
+from cart.models import MAX_QUANTITY, Cart, CartLine
+from catalog import api as catalog_api
+from inventory import api as inventory_api
+
+
+class CartError(Exception):
+    """A change of a cart that cannot be made."""
+
+
+class CartNotFound(CartError):
+    """The cart went away meanwhile (merged into a customer's cart)."""
+
+
+class LineNotFound(CartError):
+    """The cart has no line with this id."""
+
+
+class UnknownSku(CartError):
+    """The catalog does not sell this SKU (unknown, inactive or without a price)."""
+
+    def __init__(self, sku: str):
+        super().__init__(f"The catalog does not sell {sku!r}.")
+        self.sku = sku
+
+
+class QuantityTooLarge(CartError):
+    """The line would hold more than ``MAX_QUANTITY``."""
+
+    def __init__(self, quantity: int):
+        super().__init__(f"A line holds at most {MAX_QUANTITY}; this change would make it {quantity}.")
+        self.quantity = quantity
+
+
+class TooManyLines(CartError):
+    """The cart has ``CART_MAX_LINES`` lines already."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"A cart holds at most {limit} lines.")
+        self.limit = limit
+
+
+class InsufficientStock(CartError):
+    """Fewer than the requested quantity can be had."""
+
+    def __init__(self, sku: str, available: int):
+        super().__init__(f"Only {available} of {sku!r} available.")
+        self.sku = sku
+        self.available = available
+
+
+def _validate(instance: Model, *, exclude: tuple[str, ...] = ()) -> None:
+    instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+# --- carts --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cart_create(*, customer_id: int | None = None) -> tuple[Cart, bool]:
+    """
+    Return a new anonymous cart, or the cart of ``customer_id`` (created if it has none), and
+    whether it was created. A customer has at most one cart, also under concurrent requests.
+    """
+    if customer_id is not None:
+        return _customer_cart_get_or_create(customer_id)
+    cart = Cart()
+    _validate(cart)
+    cart.save()
+    return cart, True
+
+
+def _customer_cart_get_or_create(customer_id: int) -> tuple[Cart, bool]:
+    cart = selectors.customer_cart(customer_id)
+    if cart is not None:
+        return cart, False
+    cart = Cart(customer_id=customer_id)
+    _validate(cart)
+    try:
+        with transaction.atomic():
+            cart.save()
+    except IntegrityError:  # a concurrent request created the customer's cart first
+        return Cart.objects.get(customer_id=customer_id), False
+    return cart, True
+
+
+def _lock(cart_id: int) -> None:
+    """Lock the cart row until the end of the transaction; CartNotFound if it is gone."""
+    if not list(Cart.objects.select_for_update().filter(pk=cart_id).values_list("pk", flat=True)):
+        raise CartNotFound
+
+
+def _touch(cart_id: int) -> None:
+    Cart.objects.filter(pk=cart_id).update(updated_at=timezone.now())
+
+
+# --- lines --------------------------------------------------------------------------------
+
+
+def _require_sellable(sku: str) -> None:
+    variant = catalog_api.get_variants(skus=[sku]).get(sku)
+    if variant is None or not variant.is_sellable:
+        raise UnknownSku(sku)
+
+
+def _require_available(sku: str, quantity: int) -> None:
+    availability = inventory_api.get_availability(skus=[sku]).get(sku)
+    available = availability.available if availability is not None else 0
+    if quantity > available:
+        raise InsufficientStock(sku, max(available, 0))
+
+
+@transaction.atomic
+def cart_line_add(*, cart: Cart, sku: str, quantity: int) -> CartLine:
+    """
+    Add ``quantity`` (1..100) of ``sku`` to ``cart``: a new line, or more of the SKU's line.
+    A constant number of queries, whatever the size of the cart.
+
+    Raises:
+        UnknownSku: the catalog does not sell ``sku``.
+        QuantityTooLarge: the line would hold more than 100.
+        TooManyLines: a new line would exceed ``CART_MAX_LINES``.
+        InsufficientStock: the line would hold more than the inventory has available.
+        CartNotFound: the cart went away meanwhile.
+    """
+    _require_sellable(sku)
+    _lock(cart.pk)
+    lines = {line.sku: line for line in selectors.cart_lines(cart.pk)}
+    line = lines.get(sku)
+    if line is None and len(lines) >= settings.CART_MAX_LINES:
+        raise TooManyLines(settings.CART_MAX_LINES)
+    total = quantity + (line.quantity if line is not None else 0)
+    if total > MAX_QUANTITY:
+        raise QuantityTooLarge(total)
+    _require_available(sku, total)
+    if line is None:
+        line = CartLine(cart=cart, sku=sku, quantity=total)
+    else:
+        line.quantity = total
+    _validate(line, exclude=("cart",))  # the cart row is locked: it exists
+    line.save()
+    _touch(cart.pk)
+    return line
+
+
+@transaction.atomic
+def cart_line_update(*, cart: Cart, line_id: int, quantity: int) -> CartLine | None:
+    """
+    Set the quantity (0..100) of the line ``line_id`` of ``cart``; 0 removes the line (and
+    returns None). A new quantity is checked like an added one.
+
+    Raises:
+        LineNotFound: ``cart`` has no such line.
+        UnknownSku: the catalog no longer sells the line's SKU.
+        InsufficientStock: the inventory has fewer than ``quantity`` available.
+        CartNotFound: the cart went away meanwhile.
+    """
+    _lock(cart.pk)
+    line = CartLine.objects.filter(cart_id=cart.pk, pk=line_id).first()
+    if line is None:
+        raise LineNotFound
+    if quantity == 0:
+        line.delete()
+        _touch(cart.pk)
+        return None
+    _require_sellable(line.sku)
+    _require_available(line.sku, quantity)
+    line.quantity = quantity
+    _validate(line, exclude=("cart",))
+    line.save(update_fields=["quantity"])
+    _touch(cart.pk)
+    return line
+
+
+@transaction.atomic
+def cart_line_remove(*, cart: Cart, line_id: int) -> None:
+    """
+    Remove the line ``line_id`` from ``cart``.
+
+    Raises:
+        LineNotFound: ``cart`` has no such line.
+        CartNotFound: the cart went away meanwhile.
+    """
+    _lock(cart.pk)
+    deleted, _ = CartLine.objects.filter(cart_id=cart.pk, pk=line_id).delete()
+    if not deleted:
+        raise LineNotFound
+    _touch(cart.pk)
+
+
+@transaction.atomic
+def cart_merge(*, cart: Cart, customer_id: int) -> Cart:
+    """
+    Merge the anonymous ``cart`` into the cart of ``customer_id`` (created if it has none) and
+    delete ``cart``; return the customer's cart.
+
+    Quantities of the same SKU are summed and capped at 100. Lines of SKUs new to the
+    customer's cart move over, in the order they were added, as long as the cart has fewer than
+    ``CART_MAX_LINES`` lines; any beyond are dropped with the anonymous cart. Availability is not
+    checked here: merging is not the customer asking for more, and checkout checks again.
+    Both carts are locked in the order of their ids, so that concurrent merges cannot deadlock.
+
+    Raises:
+        CartNotFound: ``cart`` was merged or taken by a customer meanwhile.
+    """
+    target, _ = _customer_cart_get_or_create(customer_id)
+    if target.pk == cart.pk:
+        return target
+    locked = {
+        locked_cart.pk: locked_cart
+        for locked_cart in Cart.objects.select_for_update().filter(pk__in=[cart.pk, target.pk]).order_by("pk")
+    }
+    source = locked.get(cart.pk)
+    if source is None or source.customer_id is not None:
+        raise CartNotFound
+    target_lines = {line.sku: line for line in selectors.cart_lines(target.pk)}
+    summed, moved = [], []
+    for line in selectors.cart_lines(source.pk):
+        kept = target_lines.get(line.sku)
+        if kept is not None:
+            kept.quantity = min(kept.quantity + line.quantity, MAX_QUANTITY)
+            summed.append(kept)
+        elif len(target_lines) < settings.CART_MAX_LINES:
+            target_lines[line.sku] = line
+            moved.append(line.pk)
+    if summed:
+        CartLine.objects.bulk_update(summed, ["quantity"])
+    if moved:
+        CartLine.objects.filter(pk__in=moved).update(cart_id=target.pk)
+    source.delete()
+    _touch(target.pk)
+    return target
+
+
+@transaction.atomic
+def cart_clear(*, token: uuid.UUID) -> None:
+    """Remove every line of the cart ``token``; nothing happens for an unknown token."""
+    cart_id = Cart.objects.select_for_update().filter(token=token).values_list("pk", flat=True).first()
+    if cart_id is None:
+        return
+    CartLine.objects.filter(cart_id=cart_id).delete()
+    _touch(cart_id)
