@@ -6,3 +6,6 @@ class CheckoutConfig(AppConfig):
 
     name = "checkout"
     verbose_name = "Checkout and orders"
+
+    def ready(self):
+        from checkout import handlers  # noqa: F401 - subscribes to events

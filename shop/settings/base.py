@@ -169,6 +169,10 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 CHECKOUT_RESERVATION_TTL = env.int("CHECKOUT_RESERVATION_TTL", default=900)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="checkout.payments.SandboxGateway")
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
+# A completion whose request died mid-way (its process was killed) is taken over after this long.
+IDEMPOTENCY_STALE_SECONDS = env.int("IDEMPOTENCY_STALE_SECONDS", default=120)
 ACCESS_TOKEN_DAYS = env.int("ACCESS_TOKEN_DAYS", default=30)
 
 # --- HTTP API -------------------------------------------------------------------------------
@@ -282,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.release_expired_reservations",
         "schedule": schedule(timedelta(seconds=60)),
         "options": {"expires": 120},
+    },
+    "checkout-purge-idempotency-keys": {
+        "task": "checkout.purge_idempotency_keys",
+        "schedule": schedule(timedelta(hours=1)),
     },
     "outbox-purge": {
         "task": "shop.kernel.purge_outbox",

@@ -35,6 +35,7 @@ _DESCRIPTIONS = {
     403: "Not allowed (`permission_denied`).",
     404: "Not found (`not_found`).",
     405: "Method not allowed (`method_not_allowed`).",
+    402: "Payment declined (`payment_declined`).",
     409: "Conflict.",
     422: "Unprocessable.",
     429: "Throttled (`throttled`), with `Retry-After`.",

@@ -1,0 +1,19 @@
+"""Checkout's subscribers: work that follows from an event, off the request path."""
+
+from checkout import services
+from checkout.events import OrderStatusChanged
+from shop.kernel.events import event_handler
+
+
+@event_handler(
+    OrderStatusChanged,
+    name="checkout.refund_canceled_order",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=8,
+)
+def refund_canceled_order(event: OrderStatusChanged) -> None:
+    """A canceled order's payment is refunded (the inbox makes a redelivery a no-op)."""
+    if event.status == "canceled":
+        services.order_refund(number=event.number)

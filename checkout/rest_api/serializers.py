@@ -1,0 +1,87 @@
+"""Checkout's and orders' HTTP representations and inputs."""
+
+from rest_framework import serializers
+
+from checkout.countries import COUNTRY_CODES
+from shop.kernel.http.schema import MoneySerializer
+from shop.kernel.http.serializers import StrictInputSerializer, StrictUUIDField
+
+
+class CheckoutCreateInput(StrictInputSerializer):
+    cart_token = StrictUUIDField()
+
+
+class AddressSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=20)
+    city = serializers.CharField(max_length=100)
+    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE.")
+
+    def validate_country(self, value):
+        if value not in COUNTRY_CODES:
+            raise serializers.ValidationError("Not an ISO 3166-1 alpha-2 country code (e.g. DE).")
+        return value
+
+
+class CheckoutUpdateInput(StrictInputSerializer):
+    email = serializers.EmailField(required=False, max_length=254)
+    shipping_address = AddressSerializer(required=False)
+    shipping_method = serializers.SlugField(required=False, max_length=50)
+
+
+class CheckoutCompleteInput(StrictInputSerializer):
+    payment_token = serializers.CharField(max_length=200)
+
+
+class PricedLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneySerializer()
+    line_total = MoneySerializer()
+
+
+class CheckoutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    lines = PricedLineSerializer(many=True)
+    subtotal = MoneySerializer()
+    shipping_method = serializers.CharField(allow_null=True)
+    shipping_cost = MoneySerializer(allow_null=True)
+    total = MoneySerializer()
+    email = serializers.EmailField(allow_null=True)
+    shipping_address = AddressSerializer(allow_null=True)
+    expires_at = serializers.DateTimeField()
+
+
+class ShippingMethodSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price = MoneySerializer()
+
+
+class OrderLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = MoneySerializer()
+    line_total = MoneySerializer()
+
+
+class OrderSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    lines = OrderLineSerializer(many=True)
+    subtotal = MoneySerializer()
+    shipping_cost = MoneySerializer()
+    total = MoneySerializer()
+    email = serializers.EmailField()
+    shipping_address = AddressSerializer()
+    shipping_method = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    erp_reference = serializers.CharField(allow_blank=True)
+
+
+class PlacedOrderSerializer(OrderSerializer):
+    access_token = serializers.CharField(help_text="Lets a guest read the order: ?token=<access_token>.")

@@ -1,0 +1,337 @@
+"""Checkout and orders over HTTP: one view per operation (API.md, "Checkout and orders")."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cart import api as cart_api
+from checkout import idempotency, selectors, services
+from checkout.models import Checkout, Order
+from checkout.payments import PaymentDeclined, PaymentTimeout
+from checkout.rest_api.serializers import (
+    CheckoutCompleteInput,
+    CheckoutCreateInput,
+    CheckoutSerializer,
+    CheckoutUpdateInput,
+    OrderSerializer,
+    PlacedOrderSerializer,
+    ShippingMethodSerializer,
+)
+from shop.kernel.http.pagination import KeysetPagination, Ordering
+from shop.kernel.http.problems import Problem
+from shop.kernel.http.schema import PAGE_PARAMETERS, paginated, problem_responses
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="At most 255 characters.",
+)
+ORDER_TOKEN = OpenApiParameter("token", OpenApiTypes.STR, description="The order's access_token (guests).")
+
+
+def _customer_id(request) -> int | None:
+    return request.user.pk if request.user.is_authenticated else None
+
+
+def _money(money):
+    return None if money is None else {"amount": money.amount, "currency": money.currency}
+
+
+def _shortage_problem(code: str, detail: str, shortages) -> Problem:
+    return Problem(
+        409,
+        code,
+        detail,
+        skus=[shortage.sku for shortage in shortages],
+        shortages=[{"sku": s.sku, "requested": s.requested, "available": s.available} for s in shortages],
+    )
+
+
+def checkout_data(checkout: Checkout) -> dict:
+    pricing = selectors.price_checkout(checkout)
+    return CheckoutSerializer(
+        {
+            "id": checkout.id,
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "unit_price": _money(line.unit_price),
+                    "line_total": _money(line.line_total),
+                }
+                for line in pricing.lines
+            ],
+            "subtotal": _money(pricing.subtotal),
+            "shipping_method": checkout.shipping_method or None,
+            "shipping_cost": _money(pricing.shipping_cost),
+            "total": _money(pricing.total),
+            "email": checkout.email or None,
+            "shipping_address": checkout.shipping_address,
+            "expires_at": checkout.expires_at,
+        }
+    ).data
+
+
+def order_data(order: Order, *, access_token: str | None = None) -> dict:
+    currency = order.currency
+    data = {
+        "number": order.number,
+        "status": order.status,
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": {"amount": line.unit_price, "currency": currency},
+                "line_total": {"amount": line.line_total, "currency": currency},
+            }
+            for line in order.lines.all()
+        ],
+        "subtotal": {"amount": order.subtotal, "currency": currency},
+        "shipping_cost": {"amount": order.shipping_cost, "currency": currency},
+        "total": {"amount": order.total, "currency": currency},
+        "email": order.email,
+        "shipping_address": order.shipping_address,
+        "shipping_method": order.shipping_method,
+        "created_at": order.created_at,
+        "erp_reference": order.erp_reference,
+    }
+    if access_token is None:
+        return OrderSerializer(data).data
+    return PlacedOrderSerializer({**data, "access_token": access_token}).data
+
+
+def _checkout_or_404(request, checkout_id) -> Checkout:
+    checkout = selectors.checkout_for(checkout_id, _customer_id(request))
+    if checkout is None:
+        raise NotFound("No such checkout.")
+    return checkout
+
+
+class CheckoutCreateView(APIView):
+    """Start a checkout from a cart; its stock is reserved until ``expires_at``."""
+
+    @extend_schema(
+        operation_id="checkout_create",
+        request=CheckoutCreateInput,
+        responses={201: CheckoutSerializer, **problem_responses(400, 404, 409, 429)},
+    )
+    def post(self, request):
+        payload = CheckoutCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        cart = cart_api.get_cart(
+            token=payload.validated_data["cart_token"], customer_id=_customer_id(request)
+        )
+        if cart is None:
+            raise NotFound("No such cart.")
+        try:
+            checkout = services.checkout_create(cart=cart, customer_id=_customer_id(request))
+        except services.EmptyCart:
+            raise Problem(400, "empty_cart", "The cart is empty.") from None
+        except services.OutOfStock as exc:
+            raise _shortage_problem(
+                "insufficient_stock", "Not enough stock for some items.", exc.shortages
+            ) from None
+        return Response(checkout_data(checkout), status=status.HTTP_201_CREATED)
+
+
+class CheckoutDetailView(APIView):
+    """Read a checkout, or set its e-mail, shipping address and shipping method."""
+
+    @extend_schema(
+        operation_id="checkout_retrieve", responses={200: CheckoutSerializer, **problem_responses(404)}
+    )
+    def get(self, request, checkout_id):
+        return Response(checkout_data(_checkout_or_404(request, checkout_id)))
+
+    @extend_schema(
+        operation_id="checkout_update",
+        request=CheckoutUpdateInput,
+        responses={200: CheckoutSerializer, **problem_responses(400, 404, 409)},
+    )
+    def patch(self, request, checkout_id):
+        checkout = _checkout_or_404(request, checkout_id)
+        payload = CheckoutUpdateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            checkout = services.checkout_update(checkout=checkout, **payload.validated_data)
+        except services.CheckoutNotOpen as exc:
+            raise Problem(409, "checkout_not_open", f"The checkout is {exc.status}.") from None
+        except ValueError as exc:
+            raise Problem(
+                400, "invalid_shipping_method", str(exc), errors={"shipping_method": [str(exc)]}
+            ) from None
+        return Response(checkout_data(checkout))
+
+
+class ShippingMethodListView(APIView):
+    """The shipping methods offered for the checkout's address, with their prices."""
+
+    @extend_schema(
+        operation_id="checkout_shipping_methods",
+        responses={200: ShippingMethodSerializer(many=True), **problem_responses(404)},
+    )
+    def get(self, request, checkout_id):
+        checkout = _checkout_or_404(request, checkout_id)
+        country = (checkout.shipping_address or {}).get("country")
+        methods = [
+            {"code": method.code, "name": method.name, "price": _money(price)}
+            for method, price in selectors.shipping_rates(country)
+        ]
+        return Response(ShippingMethodSerializer(methods, many=True).data)
+
+
+class CheckoutCompleteView(APIView):
+    """Pay and place the order; idempotent by ``Idempotency-Key``."""
+
+    @extend_schema(
+        operation_id="checkout_complete",
+        request=CheckoutCompleteInput,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: PlacedOrderSerializer, **problem_responses(400, 402, 404, 409, 422, 503)},
+    )
+    def post(self, request, checkout_id):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            raise Problem(400, "idempotency_key_required", "The Idempotency-Key header is required.")
+        if len(key) > 255:
+            raise Problem(400, "invalid", "The Idempotency-Key header is longer than 255 characters.")
+        checkout = _checkout_or_404(request, checkout_id)
+        customer_id = _customer_id(request)
+        scope = f"customer:{customer_id}" if customer_id is not None else f"checkout:{checkout.id}"
+        fingerprint = idempotency.request_fingerprint(method="POST", path=request.path, body=request.data)
+        try:
+            claimed = idempotency.begin(scope=scope, key=key, fingerprint=fingerprint)
+        except idempotency.KeyReused:
+            raise Problem(
+                422, "idempotency_key_reused", "This Idempotency-Key was used with another request."
+            ) from None
+        except idempotency.RequestInProgress:
+            raise Problem(
+                409, "request_in_progress", "A request with this Idempotency-Key is running."
+            ) from None
+        if isinstance(claimed, idempotency.Replay):
+            response = Response(claimed.body, status=claimed.status)
+            response["Idempotent-Replayed"] = "true"
+            if claimed.status >= 400:
+                response.content_type = "application/problem+json"
+            return response
+        try:
+            response = self._complete(request, checkout, key)
+        except Problem as problem:
+            # A timeout may be retried with the same key; every other answer is final for it.
+            if problem.problem_code == "payment_timeout":
+                idempotency.abandon(claimed)
+            else:
+                response = self.handle_exception(problem)
+                idempotency.finish(claimed, status=response.status_code, body=response.data)
+            raise
+        except Exception:
+            idempotency.abandon(claimed)
+            raise
+        idempotency.finish(claimed, status=response.status_code, body=response.data)
+        return response
+
+    def _complete(self, request, checkout: Checkout, key: str) -> Response:
+        payload = CheckoutCompleteInput(data=request.data)
+        if not payload.is_valid():
+            raise Problem(400, "invalid", "The request is not valid; see errors.", errors=payload.errors)
+        try:
+            placed = services.checkout_complete(
+                checkout_id=checkout.id,
+                payment_token=payload.validated_data["payment_token"],
+                idempotency_key=key,
+            )
+        except services.CheckoutIncomplete as exc:
+            raise Problem(
+                400,
+                "checkout_incomplete",
+                f"Missing: {', '.join(exc.missing)}.",
+                errors={name: ["Required before completion."] for name in exc.missing},
+            ) from None
+        except services.ReservationExpired as exc:
+            raise _shortage_problem(
+                "reservation_expired", "The stock can no longer be had.", exc.shortages
+            ) from None
+        except services.CheckoutNotOpen as exc:
+            if exc.status == Checkout.Status.COMPLETING:
+                raise Problem(409, "request_in_progress", "This checkout is being completed.") from None
+            raise Problem(409, "checkout_not_open", f"The checkout is {exc.status}.") from None
+        except PaymentDeclined:
+            raise Problem(402, "payment_declined", "The payment was declined; try another payment.") from None
+        except PaymentTimeout:
+            raise Problem(
+                503, "payment_timeout", "The payment provider did not answer; nothing was charged. Try again."
+            ) from None
+        order = selectors.order_for(
+            placed.order.number, customer_id=placed.order.customer_id, token_digest=None
+        )
+        order = order or placed.order
+        return Response(order_data(order, access_token=placed.access_token), status=status.HTTP_201_CREATED)
+
+
+class OrderListView(APIView):
+    """The signed-in customer's orders, newest first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(OrderSerializer, "PaginatedOrderList"), **problem_responses(400, 401)},
+    )
+    def get(self, request):
+        paginator = KeysetPagination(request, ordering=Ordering(("created_at", "id"), descending=True))
+        page = paginator.paginate_queryset(selectors.orders_of(request.user.pk))
+        return paginator.get_paginated_response([order_data(order) for order in page])
+
+
+def _order_or_404(request, number: str) -> Order:
+    token = request.query_params.get("token")
+    order = selectors.order_for(
+        number,
+        customer_id=_customer_id(request),
+        token_digest=services.token_digest(token) if token else None,
+    )
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+class OrderDetailView(APIView):
+    """One order, for its customer or anyone holding its access token."""
+
+    @extend_schema(
+        operation_id="orders_retrieve",
+        parameters=[ORDER_TOKEN],
+        responses={200: OrderSerializer, **problem_responses(404)},
+    )
+    def get(self, request, number):
+        return Response(order_data(_order_or_404(request, number)))
+
+
+class OrderCancelView(APIView):
+    """Cancel an order that is not yet handed over to fulfilment; its stock comes back."""
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=None,
+        parameters=[ORDER_TOKEN],
+        responses={200: OrderSerializer, **problem_responses(404, 409)},
+    )
+    def post(self, request, number):
+        order = _order_or_404(request, number)
+        try:
+            order = services.order_cancel(order=order)
+        except services.IllegalTransition:
+            raise Problem(
+                409, "not_cancelable", f"An order that is {order.status} cannot be canceled."
+            ) from None
+        return Response(order_data(_order_or_404(request, number)))

@@ -1,0 +1,378 @@
+"""
+Checkout's writes: checkouts (with their stock reservation), completion into an order, and the
+order's status machine.
+
+Completion runs in three steps so that no lock is held while the payment provider is called:
+(A) lock the checkout, check it, make sure its stock is still reserved, mark it ``completing``;
+(B) charge, outside any transaction; (C) in one transaction create the order, allocate the stock
+through inventory's api, publish ``OrderPlaced`` and clear the cart.
+"""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cart import api as cart_api
+from cart.data import CartData
+from checkout import selectors
+from checkout.events import OrderPlaced, OrderStatusChanged
+from checkout.models import Checkout, Order, OrderLine
+from checkout.payments import PaymentDeclined, PaymentTimeout, get_gateway
+from inventory import api as inventory_api
+from inventory.data import Shortage, StockLine
+from shop.accounts import api as accounts_api
+from shop.kernel.events import publish, publish_many
+from shop.kernel.money import Money
+
+# Stock is re-reserved before payment when less than this is left of the reservation.
+RESERVATION_MARGIN = timedelta(seconds=60)
+
+TRANSITIONS = {
+    Order.Status.PLACED: {Order.Status.PAID, Order.Status.CANCELED},
+    Order.Status.PAID: {Order.Status.HANDED_OVER, Order.Status.CANCELED},
+    Order.Status.HANDED_OVER: {Order.Status.SHIPPED},
+    Order.Status.SHIPPED: {Order.Status.COMPLETED},
+    Order.Status.COMPLETED: set(),
+    Order.Status.CANCELED: set(),
+}
+
+
+class EmptyCart(Exception):
+    pass
+
+
+class OutOfStock(Exception):
+    def __init__(self, shortages: list[Shortage]):
+        super().__init__(", ".join(shortage.sku for shortage in shortages))
+        self.shortages = shortages
+
+
+class ReservationExpired(OutOfStock):
+    pass
+
+
+class CheckoutIncomplete(Exception):
+    def __init__(self, missing: list[str]):
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+class CheckoutNotOpen(Exception):
+    """The checkout is completed, or another completion of it is running."""
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+class IllegalTransition(Exception):
+    def __init__(self, current: str, wanted: str):
+        super().__init__(f"{current} -> {wanted}")
+        self.current = current
+        self.wanted = wanted
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    access_token: str
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- checkouts ----------------------------------------------------------------------------
+
+
+def _stock_lines(lines: list[dict]) -> list[StockLine]:
+    return [StockLine(sku=line["sku"], quantity=line["quantity"]) for line in lines]
+
+
+@transaction.atomic
+def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
+    """
+    Start a checkout of ``cart`` and reserve its stock for ``CHECKOUT_RESERVATION_TTL`` seconds.
+    An earlier open checkout of the same cart is abandoned and its reservation released.
+
+    Raises:
+        EmptyCart: the cart has no lines.
+        OutOfStock: some SKUs cannot be reserved (or are no longer sold); nothing is reserved.
+    """
+    if not cart.lines:
+        raise EmptyCart()
+    lines = [{"sku": line.sku, "quantity": line.quantity} for line in cart.lines]
+    for earlier in Checkout.objects.select_for_update().filter(
+        cart_token=cart.token, status=Checkout.Status.OPEN
+    ):
+        inventory_api.release(reference=str(earlier.id))
+        earlier.status = Checkout.Status.ABANDONED
+        earlier.save(update_fields=["status", "updated_at"])
+    customer = accounts_api.get_customer(customer_id=customer_id) if customer_id else None
+    checkout = Checkout(
+        id=uuid.uuid4(),
+        cart_token=cart.token,
+        customer_id=customer_id,
+        lines=lines,
+        email=customer.email if customer else "",
+    )
+    pricing = selectors.price_checkout(checkout)
+    if pricing.unsellable:
+        raise OutOfStock([Shortage(sku=sku, requested=0, available=0) for sku in pricing.unsellable])
+    try:
+        reservation = inventory_api.reserve(
+            reference=str(checkout.id),
+            lines=_stock_lines(lines),
+            ttl_seconds=settings.CHECKOUT_RESERVATION_TTL,
+        )
+    except inventory_api.InsufficientStock as exc:
+        raise OutOfStock(exc.shortages) from exc
+    checkout.expires_at = reservation.expires_at
+    checkout.full_clean()
+    checkout.save(force_insert=True)
+    return checkout
+
+
+@transaction.atomic
+def checkout_update(
+    *,
+    checkout: Checkout,
+    email: str | None = None,
+    shipping_address: dict | None = None,
+    shipping_method: str | None = None,
+) -> Checkout:
+    """
+    Set the e-mail, the shipping address and/or the shipping method (already validated in form).
+
+    Raises:
+        CheckoutNotOpen: the checkout is being completed or is completed.
+        ValueError: the shipping method is not offered for the address's country.
+    """
+    checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
+    if checkout.status != Checkout.Status.OPEN:
+        raise CheckoutNotOpen(checkout.status)
+    if email is not None:
+        checkout.email = email
+    if shipping_address is not None:
+        checkout.shipping_address = shipping_address
+    if shipping_method is not None:
+        checkout.shipping_method = shipping_method
+    if checkout.shipping_method and selectors.shipping_price(checkout) is None:
+        raise ValueError(f"Shipping method {checkout.shipping_method!r} is not offered for this address.")
+    checkout.save()
+    return checkout
+
+
+def _missing(checkout: Checkout) -> list[str]:
+    return [
+        name
+        for name, value in (
+            ("email", checkout.email),
+            ("shipping_address", checkout.shipping_address),
+            ("shipping_method", checkout.shipping_method),
+        )
+        if not value
+    ]
+
+
+def _begin_completion(checkout_id) -> tuple[Checkout, selectors.Pricing]:
+    """Step A: lock, check, secure the stock for the payment's duration, mark completing."""
+    with transaction.atomic():
+        checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+        stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS)
+        if checkout.status == Checkout.Status.COMPLETING and checkout.status_changed_at < stale:
+            checkout.status = Checkout.Status.OPEN  # the completing process died: take over
+        if checkout.status != Checkout.Status.OPEN:
+            raise CheckoutNotOpen(checkout.status)
+        missing = _missing(checkout)
+        if missing:
+            raise CheckoutIncomplete(missing)
+        pricing = selectors.price_checkout(checkout)
+        if pricing.unsellable:
+            raise ReservationExpired(
+                [Shortage(sku=sku, requested=0, available=0) for sku in pricing.unsellable]
+            )
+        if pricing.shipping_cost is None:
+            raise CheckoutIncomplete(["shipping_method"])
+        if checkout.expires_at <= timezone.now() + RESERVATION_MARGIN:
+            try:
+                reservation = inventory_api.reserve(
+                    reference=str(checkout.id),
+                    lines=_stock_lines(checkout.lines),
+                    ttl_seconds=settings.CHECKOUT_RESERVATION_TTL,
+                )
+            except inventory_api.InsufficientStock as exc:
+                raise ReservationExpired(exc.shortages) from exc
+            checkout.expires_at = reservation.expires_at
+        checkout.status = Checkout.Status.COMPLETING
+        checkout.status_changed_at = timezone.now()
+        checkout.save(update_fields=["status", "status_changed_at", "expires_at", "updated_at"])
+    return checkout, pricing
+
+
+def _reopen(checkout: Checkout) -> None:
+    Checkout.objects.filter(pk=checkout.pk, status=Checkout.Status.COMPLETING).update(
+        status=Checkout.Status.OPEN, status_changed_at=timezone.now()
+    )
+
+
+def _new_order_number() -> str:
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+    return f"{timezone.now():%y%m%d}-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def checkout_complete(*, checkout_id: uuid.UUID, payment_token: str, idempotency_key: str) -> PlacedOrder:
+    """
+    Pay for the checkout and place its order.
+
+    Raises:
+        CheckoutNotOpen: completed already, or another completion is running.
+        CheckoutIncomplete: e-mail, address or shipping method missing.
+        ReservationExpired: the stock can no longer be had; nothing is charged.
+        PaymentDeclined: nothing is charged; the checkout stays usable.
+        PaymentTimeout: nothing is charged; the checkout stays usable.
+    """
+    checkout, pricing = _begin_completion(checkout_id)
+    gateway = get_gateway()
+    try:
+        charge = gateway.charge(
+            amount=pricing.total, token=payment_token, idempotency_key=f"{checkout.id}:{idempotency_key}"
+        )
+    except (PaymentDeclined, PaymentTimeout):
+        _reopen(checkout)
+        raise
+    try:
+        return _place_order(checkout, pricing, payment_reference=charge.reference)
+    except ReservationExpired:
+        gateway.refund(reference=charge.reference, amount=pricing.total)
+        _reopen(checkout)
+        raise
+
+
+@transaction.atomic
+def _place_order(checkout: Checkout, pricing: selectors.Pricing, *, payment_reference: str) -> PlacedOrder:
+    """Step C: the order, its lines, the stock allocation, the events and the emptied cart, at once."""
+    access_token = secrets.token_urlsafe(24)
+    order = Order(
+        checkout_id=checkout.id,
+        customer_id=checkout.customer_id,
+        access_token_digest=token_digest(access_token),
+        email=checkout.email,
+        shipping_address=checkout.shipping_address,
+        shipping_method=checkout.shipping_method,
+        currency=pricing.total.currency,
+        subtotal=pricing.subtotal.amount,
+        shipping_cost=pricing.shipping_cost.amount,
+        total=pricing.total.amount,
+        status=Order.Status.PAID,
+        payment_reference=payment_reference,
+    )
+    for attempt in range(3):
+        order.number = _new_order_number()
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+            break
+        except IntegrityError:
+            if Order.objects.filter(checkout_id=checkout.id).exists() or attempt == 2:
+                raise
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price.amount,
+            line_total=line.line_total.amount,
+        )
+        for line in pricing.lines
+    )
+    try:
+        inventory_api.commit(reference=str(checkout.id), order_number=order.number)
+    except inventory_api.ReservationExpired as exc:
+        raise ReservationExpired(exc.shortages) from exc
+    publish_many(
+        [
+            OrderPlaced(
+                number=order.number,
+                customer_id=order.customer_id,
+                email=order.email,
+                currency=order.currency,
+                subtotal=order.subtotal,
+                shipping_cost=order.shipping_cost,
+                total=order.total,
+                shipping_method=order.shipping_method,
+                shipping_address=order.shipping_address,
+                lines=[
+                    {
+                        "sku": line.sku,
+                        "name": line.name,
+                        "quantity": line.quantity,
+                        "unit_price": str(line.unit_price.amount),
+                        "line_total": str(line.line_total.amount),
+                    }
+                    for line in pricing.lines
+                ],
+            ),
+            OrderStatusChanged(
+                number=order.number, previous_status=Order.Status.PLACED, status=Order.Status.PAID
+            ),
+        ]
+    )
+    Checkout.objects.filter(pk=checkout.pk).update(
+        status=Checkout.Status.COMPLETED, order_number=order.number, status_changed_at=timezone.now()
+    )
+    cart_api.clear_cart(token=checkout.cart_token)
+    return PlacedOrder(order=order, access_token=access_token)
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_transition(*, order: Order, status: str, erp_reference: str | None = None) -> Order:
+    """
+    Move ``order`` to ``status`` along the status machine; publishes ``OrderStatusChanged``.
+
+    Raises:
+        IllegalTransition: the machine has no such step from the current status.
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if status == order.status:
+        return order
+    if status not in TRANSITIONS[order.status]:
+        raise IllegalTransition(order.status, status)
+    previous = order.status
+    order.status = status
+    if erp_reference is not None:
+        order.erp_reference = erp_reference
+    order.save(update_fields=["status", "erp_reference", "updated_at"])
+    publish(OrderStatusChanged(number=order.number, previous_status=previous, status=status))
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order) -> Order:
+    """
+    Cancel a placed or paid order: its stock goes back through inventory; the refund of a payment
+    follows from the published ``OrderStatusChanged`` (``checkout.handlers``), off the request.
+
+    Raises:
+        IllegalTransition: the order was handed over to fulfilment (or is canceled or done).
+    """
+    order = order_transition(order=order, status=Order.Status.CANCELED)
+    inventory_api.return_order(order_number=order.number)
+    return order
+
+
+def order_refund(*, number: str) -> None:
+    """Refund a canceled order's payment (run by a worker, from ``OrderStatusChanged``)."""
+    order = Order.objects.filter(number=number, status=Order.Status.CANCELED).first()
+    if order is not None and order.payment_reference:
+        get_gateway().refund(reference=order.payment_reference, amount=Money(order.total, order.currency))
