@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Exists, Min, OuterRef, Subquery
 
 from catalog import cache
 from catalog.events import PriceChanged, ProductChanged
@@ -114,7 +114,7 @@ def product_delete(*, product: Product) -> None:
 
 
 def refresh_read_models(product_ids: Iterable[int]) -> None:
-    """Recompute ``price_from`` (in the shop currency) and ``sku_text`` of the given products."""
+    """Recompute ``price_from`` (shop currency), ``sku_text`` and ``in_stock`` of the given products."""
     product_ids = list(product_ids)
     lowest = (
         Price.objects.filter(
@@ -135,6 +135,7 @@ def refresh_read_models(product_ids: Iterable[int]) -> None:
         skus[product_id].append(sku)
     for product_id, product_skus in skus.items():
         Product.objects.filter(pk=product_id).update(sku_text=" ".join(product_skus))
+    _refresh_in_stock(product_ids)
 
 
 # --- variants -----------------------------------------------------------------------------
@@ -285,3 +286,23 @@ def stock_flags_set(*, sku: str, in_stock: bool) -> None:
     )
     if changed:
         cache.invalidate_on_commit(product_slugs=[slug])
+
+
+@transaction.atomic
+def stock_flags_set_many(*, in_stock: bool, skus: Iterable[str]) -> None:
+    """``stock_flags_set`` for many SKUs at once (bulk loads); unknown SKUs are ignored."""
+    skus = list(skus)
+    if not skus:
+        return
+    Variant.objects.filter(sku__in=skus).update(in_stock=in_stock)
+    product_ids = set(Variant.objects.filter(sku__in=skus).values_list("product_id", flat=True))
+    _refresh_in_stock(product_ids)
+    slugs = Product.objects.filter(pk__in=product_ids).values_list("slug", flat=True)
+    cache.invalidate_on_commit(product_slugs=list(slugs))
+
+
+def _refresh_in_stock(product_ids: Iterable[int]) -> None:
+    """A product is in stock if any of its active variants is."""
+    Product.objects.filter(pk__in=list(product_ids)).update(
+        in_stock=Exists(Variant.objects.filter(product=OuterRef("pk"), is_active=True, in_stock=True))
+    )

@@ -12,7 +12,7 @@ write per transaction (each call locks its rows in one fixed order; two calls in
 could lock against another transaction's order).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 
@@ -250,6 +250,25 @@ def _change_on_hand(*, sku: str, warehouse: str, reason: str, **change: int) -> 
     except services.BelowReserved as exc:
         raise ReservedStockError(str(exc), reserved=exc.reserved) from None
     return get_stock(sku=sku)
+
+
+def receive_initial_stock(*, warehouse: str, quantities: Mapping[str, int], reason: str = "receipt") -> int:
+    """
+    Receive many SKUs into ``warehouse`` at once, for SKUs it does not hold yet (a demo catalog,
+    an opening stock count); returns how many stock rows were created. Idempotent.
+
+    Raises:
+        UnknownWarehouse: no warehouse has the code ``warehouse``.
+        ValueError: a malformed SKU or a quantity not an integer in 0..2**63-1.
+    """
+    for sku, quantity in quantities.items():
+        _check_sku(sku)
+        _check_quantity(quantity, f"quantity of {sku}")
+    _check_reference(reason, "reason")
+    try:
+        return services.stock_receive_initial(warehouse_code=warehouse, quantities=quantities, reason=reason)
+    except services.WarehouseNotFound:
+        raise UnknownWarehouse(warehouse) from None
 
 
 def ensure_warehouse(*, code: str, name: str, priority: int = 0) -> None:

@@ -461,6 +461,39 @@ def stock_set_on_hand(
 
 
 @transaction.atomic
+def stock_receive_initial(*, warehouse_code: str, quantities: Mapping[str, int], reason: str) -> int:
+    """
+    A first receipt of many SKUs at once (a demo catalog, a new warehouse): stock rows for the SKUs
+    the warehouse does not hold yet, their ledger rows and ``StockChanged``, in a few bulk
+    statements. SKUs it already holds are left alone, so a repeated call changes nothing.
+    Raises ``WarehouseNotFound``.
+    """
+    warehouse = selectors.warehouse_by_code(warehouse_code)
+    if warehouse is None:
+        raise WarehouseNotFound(warehouse_code)
+    held = set(
+        StockLevel.objects.filter(warehouse=warehouse, sku__in=list(quantities)).values_list("sku", flat=True)
+    )
+    new = {sku: quantity for sku, quantity in quantities.items() if sku not in held}
+    StockLevel.objects.bulk_create(
+        [StockLevel(sku=sku, warehouse=warehouse, on_hand=quantity) for sku, quantity in new.items()],
+        batch_size=2000,
+    )
+    StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                sku=sku, warehouse=warehouse, kind=Kind.RECEIPT, on_hand_delta=quantity, reference=reason
+            )
+            for sku, quantity in new.items()
+            if quantity
+        ],
+        batch_size=2000,
+    )
+    publish_availability(new)
+    return len(new)
+
+
+@transaction.atomic
 def order_return(*, order_number: str) -> None:
     """Put the stock allocated to ``order_number`` back on hand, once."""
     allocations = selectors.order_allocations(order_number)

@@ -258,3 +258,25 @@ def test_search_vector_is_filled_and_searchable(api_client):
 
     assert product.slug in [item["slug"] for item in by_sku.json()["results"]]
     assert product.slug in [item["slug"] for item in by_name.json()["results"]]
+
+
+def test_demo_stock_is_received_through_inventory_and_the_flags_agree():
+    from inventory import api as inventory_api
+
+    seed(products=30)
+
+    variants = list(Variant.objects.values_list("sku", "in_stock"))
+    availability = inventory_api.get_availability(skus=[sku for sku, _ in variants])
+    assert all(availability[sku].on_hand > 0 for sku, in_stock in variants if in_stock)
+    assert all(availability[sku].available == 0 for sku, in_stock in variants if not in_stock)
+    for product in Product.objects.prefetch_related("variants"):
+        assert product.in_stock == any(v.in_stock for v in product.variants.all() if v.is_active)
+
+
+def test_no_stock_leaves_inventory_empty():
+    from inventory import api as inventory_api
+
+    seed(products=5, stock=False)
+
+    skus = list(Variant.objects.values_list("sku", flat=True))
+    assert all(item.on_hand == 0 for item in inventory_api.get_availability(skus=skus).values())

@@ -639,3 +639,39 @@ class TestConstraints:
 
         with pytest.raises(IntegrityError), transaction.atomic():
             ReservationLine.objects.update(quantity=0)
+
+
+class TestReceiveInitialStock:
+    def test_creates_rows_ledger_and_events_for_new_skus_only(self):
+        WarehouseFactory(code="main")
+        api.set_on_hand(sku="HELD-1", warehouse="main", on_hand=7)
+        OutboxMessage.objects.all().delete()
+
+        created = api.receive_initial_stock(
+            warehouse="main", quantities={"NEW-1": 5, "NEW-2": 0, "HELD-1": 99}
+        )
+
+        assert created == 2
+        availability = api.get_availability(skus=["NEW-1", "NEW-2", "HELD-1"])
+        assert [availability[sku].available for sku in ("NEW-1", "NEW-2", "HELD-1")] == [5, 0, 7]
+        receipts = StockMovement.objects.filter(kind="receipt", reference="receipt")
+        assert sorted(receipts.values_list("sku", "on_hand_delta")) == [("NEW-1", 5)]
+        events = {
+            row.payload["sku"]: row.payload
+            for row in OutboxMessage.objects.filter(event_type="inventory.StockChanged")
+        }
+        assert events == {
+            "NEW-1": {"sku": "NEW-1", "available": 5, "in_stock": True},
+            "NEW-2": {"sku": "NEW-2", "available": 0, "in_stock": False},
+        }
+        assert api.receive_initial_stock(warehouse="main", quantities={"NEW-1": 5}) == 0
+
+    def test_refuses_bad_input_and_unknown_warehouses(self):
+        WarehouseFactory(code="main")
+
+        with pytest.raises(api.UnknownWarehouse):
+            api.receive_initial_stock(warehouse="nowhere", quantities={"A-1": 1})
+        for quantities in ({"A-1": -1}, {"A-1": 1.5}, {"not a sku": 1}, {"A-1": True}):
+            with pytest.raises(ValueError):
+                api.receive_initial_stock(warehouse="main", quantities=quantities)
+        assert not StockLevel.objects.exists()

@@ -13,7 +13,9 @@ would only flood the relay. A consumer that mirrors the catalog (a feed, a searc
 a full snapshot after seeding instead.
 """
 
+import argparse
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +28,7 @@ from django.utils import timezone
 
 from catalog import cache, demo, services
 from catalog.models import Attribute, AttributeValue, Category, Price, Product, Variant
+from inventory import api as inventory_api
 
 PRODUCT_COLUMNS = (
     "id",
@@ -75,8 +78,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=5000, help="Products per write batch (default 5000)."
         )
+        parser.add_argument(
+            "--stock",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="Also receive demo stock for the new SKUs into warehouse MAIN through inventory's api "
+            "(default; --no-stock for a catalog only, as in the 100k benchmark).",
+        )
 
-    def handle(self, *args, products, seed, if_empty, batch_size, verbosity, **options):
+    def handle(self, *args, products, seed, if_empty, batch_size, stock, verbosity, **options):
         if products < 0:
             raise CommandError("--products must not be negative.")
         if batch_size < 1:
@@ -97,8 +107,11 @@ class Command(BaseCommand):
                     else _BulkCreateWriter(category_ids, attributes)
                 )
                 writer.start()
+                new_skus: list[str] = []
                 for batch in _generate(seed, range(offset + 1, offset + products + 1), batch_size):
                     writer.write(batch, totals)
+                    if stock:
+                        new_skus.extend(variant.sku for item in batch for variant in item.variants)
                     if verbosity >= 1:
                         self.stdout.write(
                             f"  {totals['products']:,}/{products:,} products "
@@ -115,6 +128,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The demo data clash with existing data; nothing was written. ({exc})"
             ) from exc
+        if stock and new_skus:
+            self._receive_stock(new_skus, verbosity)
         if verbosity >= 1:
             self.stdout.write(
                 f"Seeded {totals['products']:,} products with {totals['variants']:,} variants, "
@@ -122,6 +137,24 @@ class Command(BaseCommand):
                 f"{totals['categories']} categories and {totals['attributes']} attributes new; "
                 f"in {time.monotonic() - started:.1f} s."
             )
+
+    def _receive_stock(self, skus: list[str], verbosity: int) -> None:
+        """
+        Demo stock through inventory's api: 0-60 units per SKU, decided by the SKU alone (about
+        one in twenty is sold out). Inventory publishes ``StockChanged``, and the catalog's
+        ``in_stock`` flags follow through the worker; they are also set here at once, so that the
+        storefront is right before the worker has caught up.
+        """
+        inventory_api.ensure_warehouse(code="MAIN", name="Main warehouse")
+        quantities = {sku: max(0, zlib.crc32(sku.encode()) % 64 - 3) for sku in skus}
+        for start in range(0, len(skus), 2000):
+            chunk = {sku: quantities[sku] for sku in skus[start : start + 2000]}
+            with transaction.atomic():
+                inventory_api.receive_initial_stock(warehouse="MAIN", quantities=chunk, reason="demo stock")
+        sold_out = [sku for sku, quantity in quantities.items() if quantity == 0]
+        services.stock_flags_set_many(in_stock=False, skus=sold_out)
+        if verbosity >= 1:
+            self.stdout.write(f"Received demo stock for {len(skus):,} SKUs ({len(sold_out):,} sold out).")
 
     def _ensure_categories(self, totals: Counter) -> dict[str, int]:
         """The demo's categories by slug, created where missing (an existing slug is reused)."""
