@@ -74,7 +74,7 @@ def cart_detail(cart: Cart) -> dict[str, Any]:
             {
                 "id": line.pk,
                 "sku": line.sku,
-                "name": _line_name(variant) if variant is not None else line.sku,
+                "name": variant.display_name if variant is not None else line.sku,
                 "product_slug": variant.product_slug if variant is not None else None,
                 "quantity": line.quantity,
                 "unit_price": unit_price,
@@ -88,9 +88,3 @@ def cart_detail(cart: Cart) -> dict[str, Any]:
         "subtotal": subtotal,
         "item_count": sum(line.quantity for line in lines),
     }
-
-
-def _line_name(variant) -> str:
-    if not variant.name or variant.name == variant.product_name:
-        return variant.product_name
-    return f"{variant.product_name} ({variant.name})"

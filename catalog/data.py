@@ -15,3 +15,10 @@ class VariantInfo:
     product_name: str
     is_sellable: bool
     price: Money | None
+
+    @property
+    def display_name(self) -> str:
+        """How carts, checkouts and orders name the SKU: "Product (Variant)"."""
+        if not self.name or self.name == self.product_name:
+            return self.product_name
+        return f"{self.product_name} ({self.name})"

@@ -72,7 +72,7 @@ def price_checkout(checkout: Checkout) -> Pricing:
         lines.append(
             PricedLine(
                 sku=variant.sku,
-                name=f"{variant.product_name} - {variant.name}",
+                name=variant.display_name,
                 quantity=line["quantity"],
                 unit_price=variant.price,
                 line_total=total,

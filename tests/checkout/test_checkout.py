@@ -347,3 +347,18 @@ class TestQueryBudget:
         print(f"completion queries for 1 and 10 lines: {counts}")
         assert counts[0] == counts[1]
         assert counts[1] <= 40
+
+    def test_order_list_query_count_does_not_grow_with_orders_or_lines(self):
+        client = signed_in_client("many@example.com")
+        counts = []
+        for round_ in range(2):
+            skus = stocked_skus(*([5] * 3))
+            for index in range(3):
+                checkout = ready_checkout(client, dict.fromkeys(skus, 1))
+                assert complete(client, checkout["id"], key=f"k-{round_}-{index}").status_code == 201
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get("/api/v1/orders/", {"page_size": 50})
+            assert len(response.json()["results"]) == 3 * (round_ + 1)
+            counts.append(len(queries))
+
+        assert counts[0] == counts[1] <= 3
