@@ -6,20 +6,10 @@ from django.contrib import admin
 from django.db.models import Count, Sum
 
 from cart.models import Cart, CartLine
+from shop.kernel.readonly_admin import ReadOnlyAdminMixin
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class CartLineInline(ReadOnlyMixin, admin.TabularInline):
+class CartLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CartLine
     extra = 0
     fields = ("sku", "quantity", "created_at")
@@ -27,7 +17,7 @@ class CartLineInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Cart)
-class CartAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("token", "customer_id", "line_count", "item_count", "created_at", "updated_at")
     list_filter = (("customer_id", admin.EmptyFieldListFilter),)
     search_fields = ("lines__sku",)

@@ -13,19 +13,7 @@ from django.contrib import admin
 
 from inventory import services
 from inventory.models import Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from shop.kernel.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(Warehouse)
