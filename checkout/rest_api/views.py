@@ -226,13 +226,11 @@ class CheckoutCompleteView(APIView):
         try:
             response = self._complete(request, checkout, key)
         except Problem as problem:
-            # A timeout may be retried with the same key; every other answer is final for it.
             if problem.problem_code == "payment_timeout":
+                # Nothing happened: the client may retry with the same key.
                 idempotency.abandon(claimed)
-            else:
-                response = self.handle_exception(problem)
-                idempotency.finish(claimed, status=response.status_code, body=response.data)
-            raise
+                raise
+            response = self.handle_exception(problem)  # every other answer is final for the key
         except Exception:
             idempotency.abandon(claimed)
             raise
@@ -270,11 +268,9 @@ class CheckoutCompleteView(APIView):
             raise Problem(
                 503, "payment_timeout", "The payment provider did not answer; nothing was charged. Try again."
             ) from None
-        order = selectors.order_for(
-            placed.order.number, customer_id=placed.order.customer_id, token_digest=None
+        return Response(
+            order_data(placed.order, access_token=placed.access_token), status=status.HTTP_201_CREATED
         )
-        order = order or placed.order
-        return Response(order_data(order, access_token=placed.access_token), status=status.HTTP_201_CREATED)
 
 
 class OrderListView(APIView):
