@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/inventory/", include("inventory.rest_api.urls")),
     path("api/v1/carts/", include("cart.rest_api.urls")),
     path("api/v1/", include("checkout.rest_api.urls")),
+    path("api/v1/integrations/", include("integrations.rest_api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "catalog",
     "cart",
     "checkout",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +169,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 CHECKOUT_RESERVATION_TTL = env.int("CHECKOUT_RESERVATION_TTL", default=900)
+# The ERP the shop hands orders to; `make run` starts the shipped simulator there.
+ERP_URL = env.str("ERP_URL", default="http://127.0.0.1:8099")
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="checkout.payments.SandboxGateway")
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
@@ -267,6 +270,8 @@ CELERY_TASK_ROUTES = {
     "integrations.erp_*": {"queue": "erp"},
     "integrations.price_*": {"queue": "prices"},
     "integrations.export_*": {"queue": "exports"},
+    "integrations.product_*": {"queue": "prices"},
+    "integrations.stock_*": {"queue": "default"},
 }
 # Every task is idempotent: it is acknowledged only after it ran, and given back to the queue if
 # the worker running it dies.

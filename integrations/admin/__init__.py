@@ -1,0 +1,1 @@
+"""Integrations in the admin: each feature module registers its models; imported here."""

@@ -1,0 +1,1 @@
+"""Integrations listen to other contexts' events here (see the README)."""

@@ -1,0 +1,1 @@
+"""Integrations' Celery tasks: each feature module is imported here so that workers find it."""
