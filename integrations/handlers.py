@@ -1,1 +1,14 @@
 """Integrations listen to other contexts' events here (see the README)."""
+
+from checkout.events import OrderPlaced
+from integrations.services import erp as erp_services
+from shop.kernel.events import event_handler
+
+
+# Routed to the ``erp`` queue by its name, with the deliveries it enqueues.
+@event_handler(
+    OrderPlaced, name="integrations.erp_record_handover", acks_late=True, reject_on_worker_lost=True
+)
+def erp_record_handover(event: OrderPlaced) -> None:
+    """A placed order is to be handed over to the ERP: record it; the delivery follows on commit."""
+    erp_services.handover_create(order_number=event.number, payload=event.to_payload())

@@ -93,17 +93,30 @@ def test_docker_compose_runs_every_part_against_postgres_and_redis():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
 
-    assert set(services) >= {"db", "redis", "migrate", "web", "worker", "beat"}
-    for name in ("web", "worker", "beat", "migrate"):
+    assert set(services) >= {
+        "db",
+        "redis",
+        "migrate",
+        "web",
+        "worker",
+        "worker-bulk",
+        "beat",
+        "erp-simulator",
+    }
+    for name in ("web", "worker", "worker-bulk", "beat", "migrate"):
         environment = services[name]["environment"]
         assert environment["DATABASE_URL"].startswith("postgres://")
         assert environment["REDIS_URL"].startswith("redis://")
         assert environment["DEBUG"] == "false"
-    assert "worker" in services["worker"]["command"]
     assert "beat" in services["beat"]["command"]
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    queues = services["worker"]["command"][services["worker"]["command"].index("--queues") + 1]
-    assert set(queues.split(",")) == {queue.name for queue in celery_app.conf.task_queues}
+    consumed = set()
+    for name in ("worker", "worker-bulk"):
+        command = services[name]["command"]
+        assert "worker" in command
+        consumed |= set(command[command.index("--queues") + 1].split(","))
+    assert consumed == {queue.name for queue in celery_app.conf.task_queues}
+    assert services["erp-simulator"]["command"][:3] == ["python", "-m", "integrations.erp_simulator"]
 
 
 def test_celery_has_the_four_queues_json_and_time_limits():

@@ -1,0 +1,248 @@
+"""
+ERP hand-over: every placed order is delivered to the ERP once, off the checkout path.
+
+Life of a hand-over (``ErpHandover``)::
+
+    pending --claim--> in_flight --2xx--> delivered
+       ^                   |
+       +---- backoff ------+ (ERP unavailable, attempts < ERP_MAX_ATTEMPTS)
+                           +--> failed (dead letter: the cap, or a 4xx) --staff retry--> pending
+
+The row, not the broker, holds the state: a delivery message that is lost (broker down, worker
+killed) is replaced by the sweep (``handovers_requeue``), and a duplicate message is harmless,
+because only a conditional UPDATE that finds the row pending and due may claim it. The ERP
+deduplicates by ``Idempotency-Key`` (the order number), so even an attempt whose answer was lost
+yields the same reference when repeated.
+"""
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from checkout import api as checkout_api
+from integrations import erp_client
+from integrations.models import ErpHandover
+
+logger = logging.getLogger(__name__)
+
+Status = ErpHandover.Status
+
+
+class HandoverNotFound(LookupError):
+    """No hand-over for this order number."""
+
+
+class HandoverNotFailed(Exception):
+    """Only a failed (dead-lettered) hand-over can be retried."""
+
+
+def backoff_delay(attempts: int) -> float:
+    """
+    Seconds to wait after the ``attempts``-th failed attempt: exponential, capped, with "equal
+    jitter" (half the step fixed, half random), so that workers retrying together spread out while
+    each delay is still at least as long as the one before.
+    """
+    step = min(
+        settings.ERP_BACKOFF_MAX_SECONDS, settings.ERP_BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    )
+    return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not cryptography
+
+
+def _due() -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+
+
+def _enqueue(order_number: str, *, countdown: float = 0) -> None:
+    """Send the delivery task after commit; if the broker is down, the sweep sends it later."""
+    from integrations.tasks.erp import erp_deliver_handover
+
+    def send():
+        try:
+            erp_deliver_handover.apply_async(args=[order_number], countdown=max(countdown, 0))
+        except Exception:
+            logger.warning(
+                "Could not enqueue the hand-over of %s; the sweep will.", order_number, exc_info=True
+            )
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def handover_create(*, order_number: str, payload: dict) -> tuple[ErpHandover, bool]:
+    """Record that ``order_number`` is to be handed over and enqueue it; idempotent by order number."""
+    existing = ErpHandover.objects.filter(order_number=order_number).first()
+    if existing is not None:
+        return existing, False
+    handover = ErpHandover(order_number=order_number, payload=payload, next_attempt_at=timezone.now())
+    handover.full_clean()
+    try:
+        with transaction.atomic():
+            handover.save()
+    except IntegrityError:  # a concurrent delivery of the same event won
+        return ErpHandover.objects.get(order_number=order_number), False
+    _enqueue(order_number)
+    return handover, True
+
+
+def _reschedule(order_number: str, *, delay: float, error: str, claimed: bool) -> None:
+    """Back to pending, due in ``delay`` seconds, and a delivery message with that countdown."""
+    with transaction.atomic():
+        current = Status.IN_FLIGHT if claimed else Status.PENDING
+        ErpHandover.objects.filter(order_number=order_number, status=current).update(
+            status=Status.PENDING,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            last_error=error[:2000],
+            updated_at=timezone.now(),
+        )
+        _enqueue(order_number, countdown=delay)
+
+
+def handover_deliver(*, order_number: str) -> str:
+    """
+    Make one attempt to deliver the hand-over of ``order_number``, if it is pending and due; return
+    what happened: ``delivered``, ``retrying``, ``failed``, ``deferred`` (the circuit breaker is
+    open: no call, no attempt counted) or ``skipped`` (not due, already claimed or finished).
+    """
+    handover = ErpHandover.objects.filter(order_number=order_number).first()
+    if handover is None:
+        logger.warning("No hand-over for order %s.", order_number)
+        return "skipped"
+    if handover.status != Status.PENDING:
+        return "skipped"
+    if handover.next_attempt_at is not None and handover.next_attempt_at > timezone.now():
+        return "skipped"  # an early duplicate message; the one with the right countdown follows
+
+    open_until = erp_client.breaker.open_until()
+    if open_until is not None:
+        delay = max(open_until - timezone.now().timestamp(), 0) + random.uniform(0, 1)  # noqa: S311
+        _reschedule(
+            order_number, delay=delay, error="Circuit breaker open: the ERP is not called.", claimed=False
+        )
+        return "deferred"
+
+    now = timezone.now()
+    claimed = (
+        ErpHandover.objects.filter(_due(), order_number=order_number, status=Status.PENDING).update(
+            status=Status.IN_FLIGHT, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+        )
+        == 1
+    )
+    if not claimed:
+        return "skipped"  # another worker claimed it first
+    handover.refresh_from_db()
+
+    try:
+        reference = erp_client.post_order(order_number=order_number, payload=handover.payload)
+    except erp_client.ErpRejected as exc:
+        _dead_letter(order_number, error=f"Rejected by the ERP: {exc}")
+        return "failed"
+    except erp_client.ErpUnavailable as exc:
+        erp_client.breaker.record_failure()
+        if handover.attempts >= settings.ERP_MAX_ATTEMPTS:
+            _dead_letter(order_number, error=f"Gave up after {handover.attempts} attempts: {exc}")
+            return "failed"
+        delay = backoff_delay(handover.attempts)
+        logger.info(
+            "Hand-over of %s failed (attempt %s), retrying in %.1fs: %s",
+            order_number,
+            handover.attempts,
+            delay,
+            exc,
+        )
+        _reschedule(order_number, delay=delay, error=str(exc), claimed=True)
+        return "retrying"
+    erp_client.breaker.record_success()
+    _mark_delivered(order_number, reference=reference)
+    return "delivered"
+
+
+def _dead_letter(order_number: str, *, error: str) -> None:
+    logger.error("Hand-over of %s dead-lettered: %s", order_number, error)
+    ErpHandover.objects.filter(order_number=order_number, status=Status.IN_FLIGHT).update(
+        status=Status.FAILED, last_error=error[:2000], next_attempt_at=None, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def _mark_delivered(order_number: str, *, reference: str) -> None:
+    """Store the reference and move the order to ``handed_over``, in one transaction."""
+    now = timezone.now()
+    ErpHandover.objects.filter(order_number=order_number).exclude(status=Status.DELIVERED).update(
+        status=Status.DELIVERED,
+        erp_reference=reference,
+        last_error="",
+        next_attempt_at=None,
+        delivered_at=now,
+        updated_at=now,
+    )
+    try:
+        checkout_api.mark_handed_over(number=order_number, erp_reference=reference)
+    except (checkout_api.UnknownOrder, checkout_api.IllegalTransition) as exc:
+        # The ERP has the order either way; the shop's side needs a person (e.g. it was canceled).
+        logger.error(
+            "Order %s delivered to the ERP as %s but not marked handed over: %r", order_number, reference, exc
+        )
+        ErpHandover.objects.filter(order_number=order_number).update(
+            last_error=f"Delivered, but the order could not be marked handed over: {exc!r}"[:2000]
+        )
+
+
+@transaction.atomic
+def handover_retry(*, order_number: str) -> ErpHandover:
+    """
+    Try a failed (dead-lettered) hand-over again from scratch: pending, no attempts, due now.
+
+    Raises:
+        HandoverNotFound: no hand-over for ``order_number``.
+        HandoverNotFailed: it is not ``failed``.
+    """
+    handover = ErpHandover.objects.select_for_update().filter(order_number=order_number).first()
+    if handover is None:
+        raise HandoverNotFound(order_number)
+    if handover.status != Status.FAILED:
+        raise HandoverNotFailed(f"The hand-over of {order_number} is {handover.status}, not failed.")
+    handover.status = Status.PENDING
+    handover.attempts = 0
+    handover.next_attempt_at = timezone.now()
+    handover.claimed_at = None
+    handover.save(update_fields=["status", "attempts", "next_attempt_at", "claimed_at", "updated_at"])
+    _enqueue(order_number)
+    return handover
+
+
+def handovers_requeue(*, limit: int = 500) -> int:
+    """
+    The sweep (beat): give back hand-overs whose worker died mid-attempt (``in_flight`` longer
+    than ``ERP_IN_FLIGHT_TIMEOUT_SECONDS``: pending again, or failed at the cap), and re-send
+    the delivery message of pending ones overdue by ``ERP_REQUEUE_GRACE_SECONDS`` (their
+    message was lost). Returns how many it re-sent.
+    """
+    now = timezone.now()
+    stuck_before = now - timedelta(seconds=settings.ERP_IN_FLIGHT_TIMEOUT_SECONDS)
+    stuck = ErpHandover.objects.filter(status=Status.IN_FLIGHT, claimed_at__lt=stuck_before)
+    interrupted = "The attempt was interrupted (worker lost or timed out)."
+    stuck.filter(attempts__gte=settings.ERP_MAX_ATTEMPTS).update(
+        status=Status.FAILED, last_error=interrupted, next_attempt_at=None, updated_at=now
+    )
+    stuck.update(status=Status.PENDING, last_error=interrupted, next_attempt_at=now, updated_at=now)
+
+    overdue_before = now - timedelta(seconds=settings.ERP_REQUEUE_GRACE_SECONDS)
+    numbers = list(
+        ErpHandover.objects.filter(status=Status.PENDING)
+        .filter(
+            Q(next_attempt_at__isnull=True)
+            | Q(next_attempt_at__lte=overdue_before)
+            | Q(last_error=interrupted)
+        )
+        .order_by("next_attempt_at")
+        .values_list("order_number", flat=True)[:limit]
+    )
+    with transaction.atomic():
+        for number in numbers:
+            _enqueue(number)
+    return len(numbers)
