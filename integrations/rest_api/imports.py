@@ -1,0 +1,91 @@
+"""Price imports (API.md, Integrations): staff upload a CSV and follow the job that applies it."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations.models import ImportJob
+from integrations.services import importing, price_import
+from shop.kernel.http.problems import Problem
+from shop.kernel.http.schema import problem_responses
+
+ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+class PriceImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A UTF-8 CSV whose first line is exactly `sku,amount,currency`; at most "
+        "`PRICE_IMPORT_MAX_BYTES` (50 MB by default)."
+    )
+
+
+class ImportQueuedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ImportJob.Status.choices)
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The row in the file; the header is row 1.")
+    message = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ImportJob.Status.choices)
+    rows_total = serializers.IntegerField(help_text="Data rows read so far (all of them once done).")
+    rows_applied = serializers.IntegerField()
+    rows_rejected = serializers.IntegerField()
+    errors = ImportErrorSerializer(many=True, help_text="The first 1,000 rejected rows, by row number.")
+    failure = serializers.CharField(help_text="Why the job failed (`failed`), else empty.")
+
+
+class PriceImportListView(APIView):
+    """Upload a price CSV."""
+
+    permission_classes = [IsAdminUser]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="integrations_price_imports_create",
+        request={"multipart/form-data": PriceImportUploadSerializer},
+        responses={202: ImportQueuedSerializer, **problem_responses(400, 401, 403, 429)},
+    )
+    def post(self, request):
+        """
+        Store the file and queue a job on the `prices` queue that validates every row and applies
+        the valid ones; follow it with the GET below. 400 `invalid` (no file), `too_large`,
+        `empty`, `not_csv` or `bad_header`.
+        """
+        body = PriceImportUploadSerializer(data=request.data)
+        if not body.is_valid():
+            if "file" in request.FILES and not request.FILES["file"].size:
+                raise Problem(400, "empty", "The file is empty.")
+            raise serializers.ValidationError(body.errors)
+        try:
+            job = price_import.price_import_create(
+                upload=body.validated_data["file"], created_by_id=request.user.pk
+            )
+        except importing.ImportFileInvalid as exc:
+            raise Problem(400, exc.code, str(exc)) from None
+        return Response(ImportQueuedSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PriceImportDetailView(APIView):
+    """A price import's progress and report."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="integrations_price_imports_retrieve",
+        parameters=[ID_PARAMETER],
+        responses={200: ImportJobSerializer, **problem_responses(401, 403, 404, 429)},
+    )
+    def get(self, request, id):
+        """The job's status, counts and the first 1,000 errors with their row numbers."""
+        job = get_object_or_404(ImportJob.objects.filter(kind=ImportJob.Kind.PRICES), pk=id)
+        return Response(ImportJobSerializer(job).data)

@@ -1,0 +1,213 @@
+"""
+The toolkit every file import (prices, products, stock levels) is built from: checking an upload
+before it is stored, reading a CSV as a stream of numbered rows, collecting a job's report
+(counts, and the first 1,000 errors with their row numbers), saving progress, and moving an
+``ImportJob`` through its statuses.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row row 2.
+Blank lines are skipped (not counted) but keep their number, so a reported row is the one a
+person finds in the file.
+
+A job moves ``queued`` → ``running`` → ``done`` or ``failed``. ``job_claim`` takes a ``queued``
+job, and also a ``running`` one (a worker died in the middle; the task was delivered again,
+late acknowledgement), which then starts over from the first row with a fresh report: an import
+applies values, so applying the rows of the first attempt again changes nothing. A ``done`` or
+``failed`` job is never claimed again.
+"""
+
+import codecs
+import csv
+import logging
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import IO, TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import ImportJob
+
+logger = logging.getLogger(__name__)
+
+MAX_ERRORS = 1000
+_HEAD_BYTES = 64 * 1024
+T = TypeVar("T")
+
+
+class ImportFileInvalid(ValueError):
+    """An uploaded file is refused before it is stored; ``code`` is the API's problem code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class ImportFileUnreadable(Exception):
+    """A stored file cannot be read (missing, not UTF-8, broken CSV): the job fails with this."""
+
+
+@dataclass
+class ImportReport:
+    """The counts and errors of one run; ``errors`` keeps the first ``MAX_ERRORS``."""
+
+    rows_total: int = 0
+    rows_applied: int = 0
+    rows_rejected: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def reject(self, row: int, message: str) -> None:
+        """Count a rejected row and keep its error while fewer than ``MAX_ERRORS`` are kept."""
+        self.rows_rejected += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({"row": row, "message": message})
+
+
+def check_csv_upload(upload, *, header: Sequence[str], max_bytes: int) -> None:
+    """
+    Refuse an upload that cannot be a CSV import of ``header`` before it is stored, reading only
+    its first line and the start of the next.
+
+    Raises:
+        ImportFileInvalid: ``too_large`` (more than ``max_bytes``), ``empty`` (no bytes or no
+            data row), ``not_csv`` (not a ``.csv`` file or not UTF-8 text) or ``bad_header``
+            (the first line is not exactly ``header``).
+    """
+    expected = ",".join(header)
+    if upload.size is not None and upload.size > max_bytes:
+        raise ImportFileInvalid("too_large", f"The file is larger than {max_bytes:,} bytes.")
+    if not upload.size:
+        raise ImportFileInvalid("empty", "The file is empty.")
+    name = (upload.name or "").lower()
+    content_type = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
+    if not name.endswith(".csv") and content_type != "text/csv":
+        raise ImportFileInvalid("not_csv", "Upload a .csv file (text/csv).")
+    upload.seek(0)
+    head = upload.read(_HEAD_BYTES)
+    upload.seek(0)
+    if b"\x00" in head:
+        raise ImportFileInvalid("not_csv", "The file is not text.")
+    # An incremental decoder tolerates a character cut at the end of the sampled bytes.
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head)
+    except UnicodeDecodeError:
+        raise ImportFileInvalid("not_csv", "The file is not UTF-8 text.") from None
+    lines = text.splitlines()
+    first = lines[0].strip() if lines else ""
+    if first != expected:
+        raise ImportFileInvalid(
+            "bad_header", f"The first line must be exactly {expected!r}, not {first[:100]!r}."
+        )
+    if not any(line.strip() for line in lines[1:]):
+        raise ImportFileInvalid("empty", "The file has a header but no rows.")
+
+
+def csv_rows(stream: IO[bytes], *, header: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
+    """
+    Yield ``(row_number, fields)`` for every non-blank data row of the CSV in ``stream`` (UTF-8,
+    an optional BOM), reading it as a stream: never the whole file in memory. Fields are
+    stripped of surrounding blanks.
+
+    Raises:
+        ImportFileUnreadable: the header is not ``header``, or the file is not UTF-8 or not CSV.
+    """
+    reader = csv.reader(_decoded_lines(stream), strict=True)
+    row_number = 0
+    try:
+        first = next(reader, None)
+        row_number = 1
+        if first is None or [value.strip() for value in first] != list(header):
+            raise ImportFileUnreadable(f"The first line must be exactly {','.join(header)!r}.")
+        for fields in reader:
+            row_number += 1
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            yield row_number, [value.strip() for value in fields]
+    except UnicodeDecodeError as exc:
+        raise ImportFileUnreadable(
+            f"The file is not UTF-8 text (after row {row_number}): {exc.reason}."
+        ) from exc
+    except csv.Error as exc:
+        raise ImportFileUnreadable(f"The file is not valid CSV (after row {row_number}): {exc}.") from exc
+
+
+def _decoded_lines(stream: IO[bytes]) -> Iterator[str]:
+    """The lines of ``stream`` decoded one by one, so that a decoding error names its place."""
+    first = True
+    for raw in stream:
+        line = raw.decode("utf-8")
+        if first:
+            line, first = line.removeprefix("\ufeff"), False
+        yield line
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Yield lists of up to ``size`` consecutive items."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def job_create(*, kind: str, upload, created_by_id: int | None) -> ImportJob:
+    """Store ``upload`` (default storage, under MEDIA_ROOT) and record a ``queued`` job for it."""
+    job = ImportJob(kind=kind, original_name=(upload.name or "")[:255], created_by_id=created_by_id)
+    job.file.save(f"{kind}-{job.pk}.csv", upload, save=False)
+    job.full_clean()
+    job.save()
+    return job
+
+
+def job_claim(*, job_id: uuid.UUID | str, kind: str) -> ImportJob | None:
+    """
+    Move a ``queued`` (or a ``running`` one left by a dead worker) job of ``kind`` to
+    ``running`` with a fresh report, and return it; None if there is nothing to run (unknown,
+    ``done`` or ``failed``). The row lock makes two deliveries of one task take turns.
+    """
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job_id, kind=kind, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING])
+            .first()
+        )
+        if job is None:
+            return None
+        if job.status == ImportJob.Status.RUNNING:
+            logger.warning("Import %s was left running (a worker died?); starting it over.", job.pk)
+        job.status = ImportJob.Status.RUNNING
+        job.started_at = timezone.now()
+        job.finished_at = None
+        job.failure = ""
+        _copy_report(job, ImportReport())
+        job.save()
+    return job
+
+
+def job_progress(job: ImportJob, report: ImportReport) -> None:
+    """Save the report so far (after each chunk), so that staff watch the job advance."""
+    _copy_report(job, report)
+    job.save(update_fields=["rows_total", "rows_applied", "rows_rejected", "errors"])
+
+
+def job_finish(job: ImportJob, report: ImportReport) -> None:
+    """Save the final report and mark the job ``done``."""
+    _copy_report(job, report)
+    job.status = ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save()
+
+
+def job_fail(job: ImportJob, report: ImportReport, reason: str) -> None:
+    """Save the report so far and mark the job ``failed`` with ``reason`` (rows applied stay)."""
+    _copy_report(job, report)
+    job.status = ImportJob.Status.FAILED
+    job.failure = reason
+    job.finished_at = timezone.now()
+    job.save()
+
+
+def _copy_report(job: ImportJob, report: ImportReport) -> None:
+    job.rows_total = report.rows_total
+    job.rows_applied = report.rows_applied
+    job.rows_rejected = report.rows_rejected
+    job.errors = sorted(report.errors, key=lambda error: error["row"])

@@ -1,0 +1,477 @@
+"""
+Price imports (API.md, Integrations): the upload, the job's validation and report, what it changes
+in the catalog (prices, ``price_from``, ``PriceChanged`` events, the cached detail), the task run
+in-process, and the admin's upload form.
+"""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from catalog import api as catalog_api
+from integrations.models import ImportJob
+from integrations.services import importing
+from integrations.services import price_import as service
+from integrations.tasks import price_import as tasks
+from shop.kernel.models import OutboxMessage
+from tests.catalog.factories import sellable_product
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/integrations/price-imports/"
+
+
+@pytest.fixture
+def staff_client(api_client):
+    staff = get_user_model().objects.create_user("prices", "prices@example.com", "pw", is_staff=True)
+    api_client.force_authenticate(staff)
+    return api_client
+
+
+@pytest.fixture
+def run_on_commit(monkeypatch, django_capture_on_commit_callbacks):
+    """The enqueued task runs in this process when the upload commits (the worker's job, eagerly)."""
+    monkeypatch.setattr(tasks.price_import_run, "delay", lambda job_id: tasks.price_import_run(job_id))
+    return django_capture_on_commit_callbacks
+
+
+def csv_file(text: str, name: str = "prices.csv", content_type: str = "text/csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type=content_type)
+
+
+def upload(client, text: str, **kwargs):
+    return client.post(URL, {"file": csv_file(text, **kwargs)}, format="multipart")
+
+
+def imported(client, run_on_commit, text: str) -> dict:
+    """Upload ``text``, run the job on commit, return the job as the GET endpoint shows it."""
+    with run_on_commit(execute=True):
+        response = upload(client, text)
+    assert response.status_code == 202, response.content
+    assert set(response.json()) == {"id", "status"}
+    shown = client.get(f"{URL}{response.json()['id']}/")
+    assert shown.status_code == 200
+    return shown.json()
+
+
+def report(job: dict) -> tuple:
+    return job["status"], job["rows_total"], job["rows_applied"], job["rows_rejected"], job["errors"]
+
+
+def price(sku: str, currency: str = "EUR") -> Decimal | None:
+    info = catalog_api.get_variants(skus=[sku], currency=currency).get(sku)
+    return info.price.amount if info and info.price else None
+
+
+def price_events() -> dict[str, dict]:
+    return {
+        message.payload["sku"]: message.payload
+        for message in OutboxMessage.objects.filter(event_type="catalog.PriceChanged").order_by("id")
+    }
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["code"] == code
+    return body
+
+
+class TestValidFile:
+    def test_every_row_is_applied_and_reported(self, staff_client, run_on_commit):
+        mug = sellable_product(price=["10.00", "10.00"], skus=["MUG-1", "MUG-2"])
+        sellable_product(price="5.00", skus=["TEA-1"])
+        OutboxMessage.objects.all().delete()
+
+        job = imported(
+            staff_client,
+            run_on_commit,
+            "sku,amount,currency\nMUG-1,8.50\t,EUR\nMUG-2,12,EUR\nTEA-1,5.00,EUR\nTEA-1,4.20,USD\n",
+        )
+
+        assert report(job) == ("done", 4, 4, 0, [])
+        assert (price("MUG-1"), price("MUG-2"), price("TEA-1"), price("TEA-1", "USD")) == (
+            Decimal("8.50"),
+            Decimal("12.00"),
+            Decimal("5.00"),
+            Decimal("4.20"),
+        )
+        mug.refresh_from_db()
+        assert mug.price_from == Decimal("8.50")
+        events = OutboxMessage.objects.filter(event_type="catalog.PriceChanged")
+        payloads = sorted(
+            (m.payload["sku"], m.payload["currency"], m.payload["amount"], m.payload["previous_amount"])
+            for m in events
+        )
+        # TEA-1 in EUR did not change: no event.
+        assert payloads == [
+            ("MUG-1", "EUR", "8.50", "10.00"),
+            ("MUG-2", "EUR", "12.00", "10.00"),
+            ("TEA-1", "USD", "4.20", None),
+        ]
+
+    def test_the_cached_product_detail_shows_the_new_price(self, staff_client, run_on_commit, api_client):
+        product = sellable_product(price="10.00", skus=["LAMP-1"])
+        detail_url = f"/api/v1/catalog/products/{product.slug}/"
+        assert api_client.get(detail_url).json()["variants"][0]["price"]["amount"] == "10.00"  # cached now
+
+        imported(staff_client, run_on_commit, "sku,amount,currency\nLAMP-1,7.77,EUR\n")
+
+        body = api_client.get(detail_url).json()
+        assert body["variants"][0]["price"]["amount"] == "7.77"
+        listed = api_client.get("/api/v1/catalog/products/").json()["results"]
+        assert [item["price_from"]["amount"] for item in listed if item["slug"] == product.slug] == ["7.77"]
+
+    def test_a_bom_crlf_and_blank_lines_are_fine(self, staff_client, run_on_commit):
+        sellable_product(price=["10.00", "10.00"], skus=["A-1", "A-2"])
+        job = imported(
+            staff_client, run_on_commit, "\ufeffsku,amount,currency\r\nA-1,1.00,EUR\r\n\r\nA-2,2.00,EUR\r\n"
+        )
+        assert report(job) == ("done", 2, 2, 0, [])
+
+
+class TestInvalidRows:
+    def test_every_bad_row_is_rejected_with_its_number(self, staff_client, run_on_commit):
+        sellable_product(price="10.00", skus=["OK-1"])
+        OutboxMessage.objects.all().delete()
+        rows = [
+            "NOPE-1,1.00,EUR",  # 2 unknown SKU
+            "OK-1,abc,EUR",  # 3 not a decimal
+            "OK-1,-1.00,EUR",  # 4 negative
+            "OK-1,1.999,EUR",  # 5 three places
+            "OK-1,12345678901,EUR",  # 6 too large
+            "OK-1,1.00,eur",  # 7 lower case
+            "OK-1,1.00,EURO",  # 8 four letters
+            "OK-1,1.00",  # 9 two fields
+            ",1.00,EUR",  # 10 no SKU
+            "OK-1,1e3,EUR",  # 11 exponent
+        ]
+        job = imported(staff_client, run_on_commit, "sku,amount,currency\n" + "\n".join(rows) + "\n")
+
+        status, total, applied, rejected, errors = report(job)
+        assert (status, total, applied, rejected) == ("done", 10, 0, 10)
+        assert [error["row"] for error in errors] == list(range(2, 12))
+        messages = [error["message"] for error in errors]
+        assert messages[0] == "Unknown SKU 'NOPE-1'."
+        assert "not a decimal" in messages[1]
+        assert "negative" in messages[2]
+        assert "more than 2 decimal places" in messages[3]
+        assert "too large" in messages[4]
+        assert "ISO 4217" in messages[5] and "ISO 4217" in messages[6]
+        assert "Expected 3 fields" in messages[7]
+        assert messages[8] == "The SKU is missing."
+        assert "not a decimal" in messages[9]
+        assert price("OK-1") == Decimal("10.00")
+        assert not price_events()
+
+    def test_duplicates_keep_the_first_row_and_reject_the_later_ones(self, staff_client, run_on_commit):
+        sellable_product(price=["10.00", "10.00"], skus=["DUP-1", "DUP-2"])
+        job = imported(
+            staff_client,
+            run_on_commit,
+            "sku,amount,currency\nDUP-1,1.00,EUR\nDUP-2,2.00,EUR\nDUP-1,3.00,EUR\nDUP-1,4.00,USD\nDUP-1,5.00,EUR\n",
+        )
+
+        assert report(job) == (
+            "done",
+            5,
+            3,
+            2,
+            [
+                {"row": 4, "message": "Duplicate of row 2 (DUP-1 EUR); only the first is applied."},
+                {"row": 6, "message": "Duplicate of row 2 (DUP-1 EUR); only the first is applied."},
+            ],
+        )
+        assert (price("DUP-1"), price("DUP-1", "USD")) == (Decimal("1.00"), Decimal("4.00"))
+
+    def test_a_mixed_file_applies_the_good_rows_in_chunks(
+        self, staff_client, monkeypatch, settings, run_on_commit
+    ):
+        settings.PRICE_IMPORT_CHUNK_ROWS = 2
+        product = sellable_product(price=["10.00", "20.00", "30.00"], skus=["MIX-1", "MIX-2", "MIX-3"])
+        progress = []
+        original = importing.job_progress
+        monkeypatch.setattr(
+            importing,
+            "job_progress",
+            lambda job, rep: (progress.append(rep.rows_applied), original(job, rep)),
+        )
+
+        job = imported(
+            staff_client,
+            run_on_commit,
+            "sku,amount,currency\nMIX-1,9.00,EUR\nGHOST,1.00,EUR\nMIX-2,x,EUR\nMIX-3,2.50,EUR\nMIX-2,19.00,EUR\n",
+        )
+
+        assert report(job) == (
+            "done",
+            5,
+            3,
+            2,
+            [
+                {"row": 3, "message": "Unknown SKU 'GHOST'."},
+                {"row": 4, "message": "Amount 'x' is not a decimal number."},
+            ],
+        )
+        assert progress == [1, 3]  # two chunks of two valid rows
+        assert (price("MIX-1"), price("MIX-2"), price("MIX-3")) == (
+            Decimal("9.00"),
+            Decimal("19.00"),
+            Decimal("2.50"),
+        )
+        product.refresh_from_db()
+        assert product.price_from == Decimal("2.50")
+        assert set(price_events()) >= {"MIX-1", "MIX-2", "MIX-3"}
+
+    def test_errors_are_capped_at_1000_but_every_rejection_is_counted(self, staff_client, run_on_commit):
+        lines = "".join(f"X-{index},1.00,eur\n" for index in range(1200))
+        job = imported(staff_client, run_on_commit, "sku,amount,currency\n" + lines)
+
+        assert (job["status"], job["rows_total"], job["rows_applied"], job["rows_rejected"]) == (
+            "done",
+            1200,
+            0,
+            1200,
+        )
+        assert len(job["errors"]) == importing.MAX_ERRORS == 1000
+        assert job["errors"][0]["row"] == 2 and job["errors"][-1]["row"] == 1001
+
+
+class TestTheJob:
+    def stored_job(self, content: bytes) -> ImportJob:
+        upload = SimpleUploadedFile("prices.csv", content, content_type="text/csv")
+        return importing.job_create(kind=ImportJob.Kind.PRICES, upload=upload, created_by_id=None)
+
+    def test_the_task_runs_a_queued_job_and_a_second_run_changes_nothing(self):
+        sellable_product(price="10.00", skus=["RUN-1"])
+        job = self.stored_job(b"sku,amount,currency\nRUN-1,3.00,EUR\n")
+
+        tasks.price_import_run(str(job.pk))
+
+        job.refresh_from_db()
+        assert (job.status, job.rows_applied, job.started_at is not None, job.finished_at is not None) == (
+            "done",
+            1,
+            True,
+            True,
+        )
+        catalog_api.set_price(sku="RUN-1", amount="4.00", currency="EUR")
+        finished_at = job.finished_at
+
+        tasks.price_import_run(str(job.pk))  # a redelivered task
+
+        job.refresh_from_db()
+        assert (job.status, job.finished_at) == ("done", finished_at)
+        assert price("RUN-1") == Decimal("4.00")
+
+    def test_a_job_left_running_by_a_dead_worker_starts_over(self):
+        sellable_product(price="10.00", skus=["CRASH-1"])
+        job = self.stored_job(b"sku,amount,currency\nCRASH-1,3.00,EUR\nnope,1,EUR\n")
+        ImportJob.objects.filter(pk=job.pk).update(status="running", rows_total=1, rows_applied=1)
+
+        service.price_import_run(job_id=job.pk)
+
+        job.refresh_from_db()
+        assert (job.status, job.rows_total, job.rows_applied, job.rows_rejected) == ("done", 2, 1, 1)
+
+    def test_an_unknown_job_is_ignored(self):
+        assert service.price_import_run(job_id=uuid.uuid4()) is None
+
+    def test_a_file_that_cannot_be_read_fails_the_job_with_the_reason(self):
+        sellable_product(price="10.00", skus=["BAD-1"])
+        job = self.stored_job(b"sku,amount,currency\nBAD-1,3.00,EUR\n\xff\xfe,1,EUR\n")
+
+        service.price_import_run(job_id=job.pk, chunk_rows=1)
+
+        job.refresh_from_db()
+        assert job.status == "failed"
+        assert "not UTF-8" in job.failure
+        assert price("BAD-1") == Decimal("3.00")  # the chunk before the fault stays applied
+
+    def test_a_missing_file_fails_the_job(self):
+        job = self.stored_job(b"sku,amount,currency\nA,1,EUR\n")
+        job.file.storage.delete(job.file.name)
+
+        service.price_import_run(job_id=job.pk)
+
+        job.refresh_from_db()
+        assert job.status == "failed" and job.failure.startswith("The file cannot be read")
+
+    def test_the_upload_enqueues_the_task_on_the_prices_queue_after_commit(
+        self, staff_client, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        from django.conf import settings
+
+        from shop.celery import app
+
+        sent = []
+        monkeypatch.setattr(tasks.price_import_run, "delay", lambda job_id: sent.append(job_id))
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = upload(staff_client, "sku,amount,currency\nA,1,EUR\n")
+        assert response.json()["status"] == "queued" and sent == []
+        for callback in callbacks:
+            callback()
+        assert sent == [response.json()["id"]]
+        route = app.amqp.router.route({}, "integrations.price_import_run")
+        assert route["queue"].name == "prices"
+        job = ImportJob.objects.get(pk=response.json()["id"])
+        assert job.file.path.startswith(str(settings.MEDIA_ROOT))
+        assert job.original_name == "prices.csv" and job.kind == "prices"
+
+
+class TestAccess:
+    def test_anonymous_is_401_and_customers_are_403(self, api_client):
+        job = ImportJob.objects.create(kind="prices", file="imports/x.csv")
+        assert_problem(upload(api_client, "sku,amount,currency\nA,1,EUR\n"), 401, "not_authenticated")
+        assert_problem(api_client.get(f"{URL}{job.pk}/"), 401, "not_authenticated")
+        customer = get_user_model().objects.create_user("c", "c@example.com", "pw")
+        api_client.force_authenticate(customer)
+        assert_problem(upload(api_client, "sku,amount,currency\nA,1,EUR\n"), 403, "permission_denied")
+        assert_problem(api_client.get(f"{URL}{job.pk}/"), 403, "permission_denied")
+        assert ImportJob.objects.count() == 1
+
+    def test_unknown_id_and_other_kinds_are_404(self, staff_client):
+        assert_problem(staff_client.get(f"{URL}{uuid.uuid4()}/"), 404, "not_found")
+        stock = ImportJob.objects.create(kind="stock", file="imports/x.csv")
+        assert_problem(staff_client.get(f"{URL}{stock.pk}/"), 404, "not_found")
+
+    def test_a_queued_job_shows_its_shape(self, staff_client):
+        job = ImportJob.objects.create(kind="prices", file="imports/x.csv")
+        body = staff_client.get(f"{URL}{job.pk}/").json()
+        assert body == {
+            "id": str(job.pk),
+            "status": "queued",
+            "rows_total": 0,
+            "rows_applied": 0,
+            "rows_rejected": 0,
+            "errors": [],
+            "failure": "",
+        }
+
+
+class TestBadUploads:
+    @pytest.mark.parametrize(
+        ("content", "name", "content_type", "code"),
+        [
+            (b"", "prices.csv", "text/csv", "empty"),
+            (b"sku,amount,currency\n", "prices.csv", "text/csv", "empty"),
+            (b"sku,amount,currency\n\n\n", "prices.csv", "text/csv", "empty"),
+            (b"\x89PNG\r\n\x1a\n\x00\x00", "prices.png", "image/png", "not_csv"),
+            (b"sku,amount,currency\nA,1,EUR\n", "prices.xlsx", "application/octet-stream", "not_csv"),
+            (b"\xff\xfesku,amount\n", "prices.csv", "text/csv", "not_csv"),
+            (b"sku;amount;currency\nA;1;EUR\n", "prices.csv", "text/csv", "bad_header"),
+            (b"SKU,Amount,Currency\nA,1,EUR\n", "prices.csv", "text/csv", "bad_header"),
+            (b"sku,currency,amount\nA,EUR,1\n", "prices.csv", "text/csv", "bad_header"),
+            (b"A,1,EUR\n", "prices.csv", "text/csv", "bad_header"),
+        ],
+    )
+    def test_is_400_and_nothing_is_stored(self, staff_client, content, name, content_type, code):
+        file = SimpleUploadedFile(name, content, content_type=content_type)
+        response = staff_client.post(URL, {"file": file}, format="multipart")
+        assert_problem(response, 400, code)
+        assert not ImportJob.objects.exists()
+
+    def test_no_file_is_400(self, staff_client):
+        body = assert_problem(staff_client.post(URL, {}, format="multipart"), 400, "invalid")
+        assert "file" in body["errors"]
+
+    def test_json_is_415(self, staff_client):
+        response = staff_client.post(URL, {"file": "sku,amount,currency"}, format="json")
+        assert response.status_code == 415
+
+    def test_too_large_is_400(self, staff_client, settings):
+        settings.PRICE_IMPORT_MAX_BYTES = 30
+        body = assert_problem(
+            upload(staff_client, "sku,amount,currency\nA-LONG-SKU,1.00,EUR\n"), 400, "too_large"
+        )
+        assert "30 bytes" in body["detail"]
+        assert not ImportJob.objects.exists()
+
+
+class TestAdmin:
+    def test_staff_upload_a_price_csv_in_the_admin(self, client, run_on_commit):
+        sellable_product(price="10.00", skus=["ADM-1"])
+        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+        client.force_login(admin)
+        assert client.get("/admin/integrations/importjob/add/").status_code == 200
+
+        with run_on_commit(execute=True):
+            response = client.post(
+                "/admin/integrations/importjob/add/",
+                {"file": csv_file("sku,amount,currency\nADM-1,6.00,EUR\n")},
+            )
+
+        job = ImportJob.objects.get()
+        assert response.status_code == 302 and str(job.pk) in response["Location"]
+        assert (job.status, job.rows_applied, price("ADM-1")) == ("done", 1, Decimal("6.00"))
+        assert client.get("/admin/integrations/importjob/").status_code == 200
+        assert client.get(f"/admin/integrations/importjob/{job.pk}/change/").status_code == 200
+
+    def test_a_bad_file_is_shown_on_the_form(self, client):
+        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+        client.force_login(admin)
+        response = client.post("/admin/integrations/importjob/add/", {"file": csv_file("a,b,c\n1,2,3\n")})
+        assert response.status_code == 200
+        assert b"must be exactly" in response.content
+        assert not ImportJob.objects.exists()
+
+    def test_send_again_enqueues_queued_price_jobs(self, client, monkeypatch):
+        sent = []
+        monkeypatch.setattr(tasks.price_import_run, "delay", lambda job_id: sent.append(job_id))
+        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+        client.force_login(admin)
+        queued = ImportJob.objects.create(kind="prices", file="imports/a.csv")
+        done = ImportJob.objects.create(kind="prices", file="imports/b.csv", status="done")
+        client.post(
+            "/admin/integrations/importjob/",
+            {"action": "send_again", "_selected_action": [str(queued.pk), str(done.pk)]},
+        )
+        assert sent == [str(queued.pk)]
+
+
+class TestCatalogSetPrices:
+    """``catalog.api.set_prices``, the catalog function the import applies each chunk with."""
+
+    def test_reports_changed_unchanged_and_unknown(self, django_capture_on_commit_callbacks):
+        sellable_product(price=["10.00", "20.00"], skus=["SP-1", "SP-2"])
+        OutboxMessage.objects.all().delete()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            result = catalog_api.set_prices(
+                rows=[("SP-1", "11.00", "EUR"), ("SP-2", Decimal("20"), "EUR"), ("NOPE", "1.00", "EUR")]
+            )
+
+        assert (result.changed, result.unchanged, result.unknown_skus) == (1, 1, frozenset({"NOPE"}))
+        assert list(price_events()) == ["SP-1"]
+        assert price_events()["SP-1"]["previous_amount"] == "10.00"
+
+    def test_price_from_ignores_inactive_variants_and_other_currencies(self):
+        product = sellable_product(price=["10.00", "20.00"], skus=["PF-1", "PF-2"])
+        from catalog import services
+
+        services.variant_update(variant=product.variants.get(sku="PF-2"), is_active=False)
+        catalog_api.set_prices(
+            rows=[("PF-2", "1.00", "EUR"), ("PF-1", "0.50", "USD"), ("PF-1", "9.00", "EUR")]
+        )
+
+        product.refresh_from_db()
+        assert product.price_from == Decimal("9.00")
+
+    @pytest.mark.parametrize(
+        "rows",
+        [
+            [("SP-1", "1.00", "EUR"), ("SP-1", "2.00", "EUR")],
+            [("SP-1", "-1", "EUR")],
+            [("SP-1", "1.001", "EUR")],
+            [("SP-1", "1.00", "eur")],
+        ],
+    )
+    def test_bad_rows_raise_and_write_nothing(self, rows):
+        sellable_product(price="10.00", skus=["SP-1"])
+        with pytest.raises(ValueError):
+            catalog_api.set_prices(rows=rows)
+        assert price("SP-1") == Decimal("10.00")
