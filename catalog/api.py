@@ -4,15 +4,16 @@ The catalog's public functions: the only ones other contexts may call.
 Other contexts know variants by SKU; they receive ``catalog.data`` dataclasses, never models.
 """
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from catalog import selectors, services
-from catalog.data import VariantInfo
-from shop.kernel.money import Money, is_currency_code
+from catalog.data import FeedRow, PriceResult, VariantInfo
+from shop.kernel.money import MAX_DIGITS, Money, is_currency_code, minor_units
 
 
 class UnknownSku(LookupError):
@@ -63,3 +64,101 @@ def set_price(*, sku: str, amount: Decimal | str, currency: str) -> Money:
     except ValidationError as exc:
         raise ValueError("; ".join(exc.messages)) from exc
     return Money(price.amount, price.currency)
+
+
+def iter_feed_chunks(*, currency: str | None = None, chunk_size: int = 2000) -> Iterator[list[FeedRow]]:
+    """
+    Yield every sellable variant (active, of an active product, priced in ``currency``, default
+    the shop currency) in chunks of up to ``chunk_size``, by variant id: keyset pages, one query
+    each, so the catalog is never held in memory. For a consistent snapshot across chunks, run
+    the iteration in one REPEATABLE READ transaction (as the exports do).
+
+    Raises:
+        ValueError: ``chunk_size`` is not a positive integer or ``currency`` not an ISO code.
+    """
+    currency = currency or settings.SHOP_CURRENCY
+    if not is_currency_code(currency):
+        raise ValueError(f"Not an ISO 4217 currency code: {currency!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}.")
+    after_id = 0
+    while True:
+        rows = selectors.sellable_variants_after(after_id, currency, chunk_size)
+        if not rows:
+            return
+        yield [
+            FeedRow(
+                sku=row["sku"],
+                name=row["name"],
+                product_slug=row["product_slug"],
+                product_name=row["product_name"],
+                amount=row["amount"],
+                currency=currency,
+                in_stock=row["in_stock"],
+            )
+            for row in rows
+        ]
+        if len(rows) < chunk_size:
+            return
+        after_id = rows[-1]["variant_key"]
+
+
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_price(*, amount: Decimal | str, currency: str) -> Decimal:
+    """
+    Return ``amount`` as the Decimal a price in ``currency`` is stored as, or say why it cannot
+    be one: the rules ``set_prices`` applies, for callers that report row by row (imports).
+
+    Raises:
+        ValueError: ``currency`` is not three upper-case letters, or ``amount`` is not a plain
+            decimal number, is negative, has more decimal places than the currency's minor unit
+            or more than the 12 digits a price holds; the message says which, for a person.
+    """
+    if not isinstance(currency, str) or not is_currency_code(currency):
+        raise ValueError(f"Currency {currency!r} is not an ISO 4217 code (three upper-case letters).")
+    value = None
+    if not isinstance(amount, str) or _PLAIN_DECIMAL.fullmatch(amount.strip()):
+        try:
+            value = Decimal(amount.strip() if isinstance(amount, str) else amount)
+        except (InvalidOperation, TypeError, ValueError):
+            value = None
+    if value is None or not value.is_finite():
+        raise ValueError(f"Amount {amount!r} is not a decimal number.")
+    if value < 0:
+        raise ValueError(f"Amount {amount!r} is negative.")
+    places = minor_units(currency)
+    quantised = value.quantize(Decimal(1).scaleb(-places)) if value.adjusted() < MAX_DIGITS else value
+    if quantised != value:
+        raise ValueError(f"Amount {amount!r} has more than {places} decimal places for {currency}.")
+    if value.adjusted() >= MAX_DIGITS - 2:
+        raise ValueError(
+            f"Amount {amount!r} is too large (at most {MAX_DIGITS - 2} digits before the point)."
+        )
+    return quantised
+
+
+def set_prices(*, rows: Sequence[tuple[str, Decimal | str, str]]) -> PriceResult:
+    """
+    Set the prices ``rows`` of ``(sku, amount, currency)`` in one short transaction with bulk
+    statements (one SELECT of the SKUs, one locking SELECT of the prices, one upsert, one outbox
+    INSERT, one UPDATE of ``price_from``), for imports: call it per chunk (a few thousand rows),
+    so that no lock is held long. A ``PriceChanged`` is published for every new or different
+    price; unchanged prices are left alone; unknown SKUs are skipped and reported. The cached
+    product details are dropped on commit. Each SKU's price changes atomically: a reader sees
+    the old or the new one.
+
+    Raises:
+        ValueError: a row's amount or currency breaks ``parse_price``'s rules, or two rows name
+            the same SKU and currency (nothing is written then).
+    """
+    prices: list[tuple[str, Decimal, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for sku, amount, currency in rows:
+        if (sku, currency) in seen:
+            raise ValueError(f"{sku} {currency} is given twice.")
+        seen.add((sku, currency))
+        prices.append((sku, parse_price(amount=amount, currency=currency), currency))
+    changed, unchanged, unknown = services.prices_set_many(prices=prices)
+    return PriceResult(changed=changed, unchanged=unchanged, unknown_skus=frozenset(unknown))

@@ -176,3 +176,30 @@ def variants_by_sku(skus: list[str], currency: str) -> list[dict]:
 def variant_by_sku(sku: str) -> Variant | None:
     """The variant with ``sku`` and its product, or None."""
     return Variant.objects.select_related("product").filter(sku=sku).first()
+
+
+def sellable_variants_after(after_id: int, currency: str, limit: int) -> list[dict]:
+    """
+    Up to ``limit`` sellable variants (active, of an active product, priced in ``currency``)
+    with an id above ``after_id``, by id: one keyset page of a feed, one query. It is read from
+    the prices, so that the page is a range of the (variant, currency) unique index, not a scan
+    of the prices from the first variant on.
+    """
+    return list(
+        Price.objects.filter(
+            variant_id__gt=after_id,
+            currency=currency,
+            variant__is_active=True,
+            variant__product__is_active=True,
+        )
+        .order_by("variant_id")
+        .values(
+            "amount",
+            variant_key=F("variant_id"),
+            sku=F("variant__sku"),
+            name=F("variant__name"),
+            in_stock=F("variant__in_stock"),
+            product_slug=F("variant__product__slug"),
+            product_name=F("variant__product__name"),
+        )[:limit]
+    )

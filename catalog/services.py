@@ -5,18 +5,19 @@ keeps the read models (``price_from``, ``sku_text``, search vector) current, pub
 in the same transaction and drops the cache entries it makes stale on commit.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Subquery
+from django.utils import timezone
 
 from catalog import cache
 from catalog.events import PriceChanged, ProductChanged
 from catalog.models import Attribute, AttributeValue, Category, Price, Product, Variant
-from shop.kernel.events import publish
+from shop.kernel.events import publish, publish_many
 
 # --- categories ---------------------------------------------------------------------------
 
@@ -219,6 +220,125 @@ def price_delete(*, price: Price) -> None:
     price.delete()
     refresh_read_models([variant.product_id])
     cache.invalidate_on_commit(product_slugs=[variant.product.slug])
+
+
+@transaction.atomic
+def prices_set_many(*, prices: Sequence[tuple[str, Decimal, str]]) -> tuple[int, int, set[str]]:
+    """
+    Set many prices at once with bulk statements, in one transaction (bulk imports).
+
+    ``prices`` holds ``(sku, amount, currency)`` with validated, quantised amounts and at most one
+    row per SKU and currency. Unknown SKUs are skipped and returned. The existing rows are locked
+    in primary-key order (so that two bulk writers cannot deadlock), the changed or new ones are
+    written by one ``INSERT … ON CONFLICT DO UPDATE``, a ``PriceChanged`` per change goes to the
+    outbox in one INSERT, ``price_from`` of the affected products is recomputed by one UPDATE and
+    their cached details are dropped on commit. Returns ``(changed, unchanged, unknown_skus)``.
+    """
+    if not prices:
+        return 0, 0, set()
+    variants = {
+        sku: (pk, product_id)
+        for sku, pk, product_id in Variant.objects.filter(sku__in={row[0] for row in prices}).values_list(
+            "sku", "pk", "product_id"
+        )
+    }
+    unknown = {sku for sku, _, _ in prices if sku not in variants}
+    known = [row for row in prices if row[0] in variants]
+    variant_ids = {variants[sku][0] for sku, _, _ in known}
+    currencies = {currency for _, _, currency in known}
+    previous = {
+        (variant_id, currency): amount
+        for variant_id, currency, amount in Price.objects.select_for_update()
+        .filter(variant_id__in=variant_ids, currency__in=currencies)
+        .order_by("pk")
+        .values_list("variant_id", "currency", "amount")
+    }
+    changed = []
+    for sku, amount, currency in known:
+        before = previous.get((variants[sku][0], currency))
+        if before != amount:
+            changed.append((sku, amount, currency, before))
+    if changed:
+        _upsert_prices([(variants[sku][0], currency, amount) for sku, amount, currency, _ in changed])
+        publish_many(
+            PriceChanged(sku=sku, currency=currency, amount=amount, previous_amount=before)
+            for sku, amount, currency, before in changed
+        )
+        product_ids = {variants[sku][1] for sku, _, _, _ in changed}
+        # Products locked in key order too, before their read model is rewritten.
+        slugs = list(
+            Product.objects.select_for_update()
+            .filter(pk__in=product_ids)
+            .order_by("pk")
+            .values_list("slug", flat=True)
+        )
+        if any(currency == settings.SHOP_CURRENCY for _, _, currency, _ in changed):
+            _refresh_price_from(product_ids)
+        cache.invalidate_on_commit(product_slugs=slugs)
+    return len(changed), len(known) - len(changed), unknown
+
+
+def _upsert_prices(rows: list[tuple[int, str, Decimal]]) -> None:
+    """
+    Insert or update ``(variant_id, currency, amount)`` rows with one statement. On PostgreSQL
+    the rows travel as three arrays (``unnest``), which spares building and binding a model
+    instance and six parameters per row; elsewhere the ORM's upsert does the same.
+    """
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        Price.objects.bulk_create(
+            [
+                Price(variant_id=variant_id, currency=currency, amount=amount, updated_at=now)
+                for variant_id, currency, amount in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["variant", "currency"],
+            update_fields=["amount", "updated_at"],
+        )
+        return
+    table = connection.ops.quote_name(Price._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (variant_id, currency, amount, updated_at) "  # noqa: S608 - a model's table name
+            "SELECT v, c, a, %s FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[]) AS t(v, c, a) "
+            "ON CONFLICT (variant_id, currency) DO UPDATE "
+            "SET amount = EXCLUDED.amount, updated_at = EXCLUDED.updated_at",
+            [now, [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]],
+        )
+
+
+def _refresh_price_from(product_ids: Iterable[int]) -> None:
+    """
+    Recompute ``price_from`` (lowest active price in the shop currency) with one UPDATE that
+    leaves a product whose lowest price stays the same untouched (no new row version).
+    """
+    product_ids = list(product_ids)
+    if connection.vendor == "postgresql":
+        product, variant, price = (
+            connection.ops.quote_name(model._meta.db_table) for model in (Product, Variant, Price)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {product} AS p SET price_from = m.lowest FROM ("  # noqa: S608 - models' table names
+                f"  SELECT ids.id, (SELECT MIN(pr.amount) FROM {price} pr"
+                f" JOIN {variant} v ON v.id = pr.variant_id"
+                "   WHERE v.product_id = ids.id AND v.is_active AND pr.currency = %s"
+                ") AS lowest"
+                "  FROM unnest(%s::bigint[]) AS ids(id)"
+                ") AS m WHERE p.id = m.id AND p.price_from IS DISTINCT FROM m.lowest",
+                [settings.SHOP_CURRENCY, product_ids],
+            )
+        return
+    lowest = (
+        Price.objects.filter(
+            variant__product=OuterRef("pk"), variant__is_active=True, currency=settings.SHOP_CURRENCY
+        )
+        .order_by()
+        .values("variant__product")
+        .annotate(lowest=Min("amount"))
+        .values("lowest")
+    )
+    Product.objects.filter(pk__in=product_ids).update(price_from=Subquery(lowest))
 
 
 # --- attributes ---------------------------------------------------------------------------

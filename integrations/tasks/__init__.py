@@ -1,1 +1,3 @@
 """Integrations' Celery tasks: each feature module is imported here so that workers find it."""
+
+from integrations.tasks import erp, exports, price_import, stock_sync  # noqa: F401

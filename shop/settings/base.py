@@ -164,13 +164,31 @@ LOGGING = {
 
 # --- The shop -------------------------------------------------------------------------------
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
+# The storefront's address: product URLs in feeds (exports) are SHOP_BASE_URL/products/<slug>/.
+SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="http://localhost:8000")
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+# Price imports (integrations): the largest CSV accepted, and the rows applied per transaction.
+PRICE_IMPORT_MAX_BYTES = env.int("PRICE_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+PRICE_IMPORT_CHUNK_ROWS = env.int("PRICE_IMPORT_CHUNK_ROWS", default=2000)
 CHECKOUT_RESERVATION_TTL = env.int("CHECKOUT_RESERVATION_TTL", default=900)
 # The ERP the shop hands orders to; `make run` starts the shipped simulator there.
 ERP_URL = env.str("ERP_URL", default="http://127.0.0.1:8099")
+# Hand-over to the ERP (integrations/README.md): timeouts of one request, retries with exponential
+# backoff and jitter up to a cap (then the dead letter, `failed`), the circuit breaker, the sweep.
+ERP_CONNECT_TIMEOUT_SECONDS = env.float("ERP_CONNECT_TIMEOUT_SECONDS", default=3.0)
+ERP_READ_TIMEOUT_SECONDS = env.float("ERP_READ_TIMEOUT_SECONDS", default=10.0)
+ERP_MAX_ATTEMPTS = env.int("ERP_MAX_ATTEMPTS", default=8)
+ERP_BACKOFF_BASE_SECONDS = env.float("ERP_BACKOFF_BASE_SECONDS", default=30.0)
+ERP_BACKOFF_MAX_SECONDS = env.float("ERP_BACKOFF_MAX_SECONDS", default=3600.0)  # < the visibility timeout
+ERP_BREAKER_THRESHOLD = env.int("ERP_BREAKER_THRESHOLD", default=5)
+ERP_BREAKER_COOLDOWN_SECONDS = env.float("ERP_BREAKER_COOLDOWN_SECONDS", default=60.0)
+# Longer than an attempt can take (the delivery task's time limit: timeouts + 30 s).
+ERP_IN_FLIGHT_TIMEOUT_SECONDS = env.float("ERP_IN_FLIGHT_TIMEOUT_SECONDS", default=120.0)
+ERP_REQUEUE_GRACE_SECONDS = env.float("ERP_REQUEUE_GRACE_SECONDS", default=60.0)
+ERP_SWEEP_SECONDS = env.float("ERP_SWEEP_SECONDS", default=30.0)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="checkout.payments.SandboxGateway")
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
@@ -221,6 +239,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name (``status``) get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "ErpHandoverStatusEnum": "integrations.models.ErpHandover.Status",
+        "JobStatusEnum": "integrations.models.ImportJob.Status",  # ExportJob.Status: the same choices
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -303,6 +326,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-purge": {
         "task": "shop.kernel.purge_outbox",
         "schedule": schedule(timedelta(hours=1)),
+    },
+    "erp-requeue-handovers": {
+        "task": "integrations.erp_requeue_handovers",
+        "schedule": schedule(timedelta(seconds=ERP_SWEEP_SECONDS)),
+        "options": {"expires": ERP_SWEEP_SECONDS * 2},
     },
 }
 
