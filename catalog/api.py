@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from catalog import selectors, services
-from catalog.data import FeedRow, PriceResult, VariantInfo
+from catalog.data import FeedRow, PriceResult, ProductProblems, ProductRow, UpsertResult, VariantInfo
 from shop.kernel.money import MAX_DIGITS, Money, is_currency_code, minor_units
 
 
@@ -162,3 +162,38 @@ def set_prices(*, rows: Sequence[tuple[str, Decimal | str, str]]) -> PriceResult
         prices.append((sku, parse_price(amount=amount, currency=currency), currency))
     changed, unchanged, unknown = services.prices_set_many(prices=prices)
     return PriceResult(changed=changed, unchanged=unchanged, unknown_skus=frozenset(unknown))
+
+
+def check_products(*, rows: Sequence[ProductRow]) -> list[ProductProblems]:
+    """
+    Say, row by row (in order), what ``upsert_products`` would refuse, so that an import
+    reports bad rows and applies the others: three queries whatever the number of rows.
+    ``ProductProblems.product`` refuses the whole row (a malformed slug, an empty name, an
+    unknown category or attribute code, a value of the wrong type for the attribute's kind, a
+    slug given twice); ``ProductProblems.skus`` refuses only those variants (a malformed SKU, one
+    given twice, one belonging to another product, an empty name). An empty ``ProductProblems``
+    is false.
+    """
+    return services.products_check(rows=rows)
+
+
+def upsert_products(*, rows: Sequence[ProductRow]) -> UpsertResult:
+    """
+    Create or update ``rows`` in one transaction, for imports: call it per chunk (a few thousand
+    variants). Products are found by slug and variants by SKU (created if new, else their
+    changed fields written); attribute values are set in the column of the attribute's kind;
+    variants and attributes not named are left alone. The read models (``sku_text``,
+    ``price_from``, ``in_stock``, the search vector) of the products that changed are
+    refreshed, a ``ProductChanged`` is published for each (one INSERT) and their cached details
+    are dropped on commit; unchanged products publish nothing.
+
+    Raises:
+        ValueError: ``check_products`` finds a problem in a row (nothing is written then); the
+            message names the row's product slug.
+    """
+    for row, problems in zip(rows, services.products_check(rows=rows), strict=True):
+        if problems:
+            raise ValueError(
+                f"Product {row.slug!r}: " + " ".join([*problems.product, *problems.skus.values()])
+            )
+    return services.products_upsert(rows=rows)

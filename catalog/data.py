@@ -1,6 +1,6 @@
 """Data that crosses the catalog's border: frozen dataclasses of stdlib and kernel types."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shop.kernel.money import Money
@@ -52,3 +52,51 @@ class PriceResult:
     changed: int  # new or different prices written (one ``PriceChanged`` each)
     unchanged: int  # known SKUs whose price already was the given one
     unknown_skus: frozenset[str]  # skipped: no variant has them
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """A variant as a product import gives it (``catalog.api.upsert_products``)."""
+
+    sku: str
+    name: str
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """
+    A product as a product import gives it: found by ``slug`` (created if new), in the category
+    ``category_slug``, with attribute values by attribute code (JSON types: str for text, int for
+    integer, int/float/decimal string for decimal, bool for boolean) and its variants by SKU.
+    Variants and attributes not named are left as they are.
+    """
+
+    slug: str
+    name: str
+    category_slug: str
+    description: str = ""
+    attributes: dict[str, object] = field(default_factory=dict)
+    variants: tuple[VariantRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProductProblems:
+    """Why ``catalog.api.check_products`` refuses (part of) one ``ProductRow``."""
+
+    product: tuple[str, ...] = ()  # the whole product is refused
+    skus: dict[str, str] = field(default_factory=dict)  # only these variants are refused, by SKU
+
+    def __bool__(self) -> bool:
+        return bool(self.product or self.skus)
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What ``catalog.api.upsert_products`` did with a batch of products."""
+
+    products_created: int
+    products_updated: int  # existing products of which something changed
+    products_unchanged: int
+    variants_created: int
+    variants_updated: int

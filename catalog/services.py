@@ -6,17 +6,20 @@ in the same transaction and drops the cache entries it makes stale on commit.
 """
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from catalog import cache
+from catalog.data import ProductProblems, ProductRow, UpsertResult
 from catalog.events import PriceChanged, ProductChanged
-from catalog.models import Attribute, AttributeValue, Category, Price, Product, Variant
+from catalog.models import SKU_VALIDATOR, Attribute, AttributeValue, Category, Price, Product, Variant
 from shop.kernel.events import publish, publish_many
 
 # --- categories ---------------------------------------------------------------------------
@@ -425,4 +428,229 @@ def _refresh_in_stock(product_ids: Iterable[int]) -> None:
     """A product is in stock if any of its active variants is."""
     Product.objects.filter(pk__in=list(product_ids)).update(
         in_stock=Exists(Variant.objects.filter(product=OuterRef("pk"), is_active=True, in_stock=True))
+    )
+
+
+# --- bulk product upserts (imports) -----------------------------------------------------------
+
+_MAX_BIGINT = 2**63 - 1
+
+
+def attribute_value_coerce(kind: str, value: Any) -> Any:
+    """
+    Return ``value`` (a JSON value) as the column of an attribute of ``kind`` stores it.
+
+    Raises:
+        ValueError: ``value`` is not of the kind's type or does not fit its column.
+    """
+    if kind == Attribute.Kind.TEXT:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("a non-empty text is expected")
+        if len(value) > 500:
+            raise ValueError("a text of at most 500 characters is expected")
+        return value
+    if kind == Attribute.Kind.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _MAX_BIGINT:
+            raise ValueError("an integer is expected")
+        return value
+    if kind == Attribute.Kind.DECIMAL:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError("a decimal number is expected")
+        try:
+            number = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            raise ValueError("a decimal number is expected") from None
+        if not number.is_finite() or number.adjusted() >= 10 or number != number.quantize(Decimal("0.0001")):
+            raise ValueError(
+                "a decimal number with at most 10 digits before and 4 after the point is expected"
+            )
+        return number
+    if kind == Attribute.Kind.BOOLEAN:
+        if not isinstance(value, bool):
+            raise ValueError("true or false is expected")
+        return value
+    raise ValueError(f"unknown attribute kind {kind!r}")
+
+
+def products_check(*, rows: Sequence[ProductRow]) -> list[ProductProblems]:
+    """
+    The problems of every row (in order; an empty ``ProductProblems`` if none) that
+    ``products_upsert`` would refuse, in three queries: categories, attributes and SKUs.
+    """
+    categories = set(
+        Category.objects.filter(slug__in={row.category_slug for row in rows}).values_list("slug", flat=True)
+    )
+    codes = {code for row in rows for code in row.attributes}
+    kinds = dict(Attribute.objects.filter(code__in=codes).values_list("code", "kind"))
+    owners = dict(
+        Variant.objects.filter(sku__in={v.sku for row in rows for v in row.variants}).values_list(
+            "sku", "product__slug"
+        )
+    )
+    seen_slugs: set[str] = set()
+    seen_skus: set[str] = set()
+    result = []
+    for row in rows:
+        product: list[str] = []
+        try:
+            validate_slug(row.slug)
+            if len(row.slug) > 200:
+                raise ValidationError("too long")
+        except ValidationError:
+            product.append(f"Product slug {row.slug!r} is not a slug (1-200 letters, digits, - or _).")
+        if row.slug in seen_slugs:
+            product.append(f"Product {row.slug!r} is given twice.")
+        seen_slugs.add(row.slug)
+        if not row.name.strip() or len(row.name) > 300:
+            product.append(f"Product {row.slug!r}: the name must have 1-300 characters.")
+        if row.category_slug not in categories:
+            product.append(f"Product {row.slug!r}: unknown category {row.category_slug!r}.")
+        for code, value in row.attributes.items():
+            if code not in kinds:
+                product.append(f"Product {row.slug!r}: unknown attribute {code!r}.")
+                continue
+            try:
+                attribute_value_coerce(kinds[code], value)
+            except ValueError as exc:
+                product.append(
+                    f"Product {row.slug!r}: attribute {code!r} ({kinds[code]}): {exc}, not {value!r}."
+                )
+        skus: dict[str, str] = {}
+        for variant in row.variants:
+            try:
+                SKU_VALIDATOR(variant.sku)
+            except ValidationError:
+                skus[variant.sku] = f"SKU {variant.sku!r} is malformed: {SKU_VALIDATOR.message}"
+                continue
+            if variant.sku in seen_skus:
+                skus[variant.sku] = f"SKU {variant.sku!r} is given twice."
+            elif owners.get(variant.sku, row.slug) != row.slug:
+                skus[variant.sku] = (
+                    f"SKU {variant.sku!r} belongs to another product ({owners[variant.sku]!r})."
+                )
+            elif not variant.name.strip() or len(variant.name) > 300:
+                skus[variant.sku] = f"SKU {variant.sku!r}: the variant name must have 1-300 characters."
+            seen_skus.add(variant.sku)
+        result.append(ProductProblems(product=tuple(product), skus=skus))
+    return result
+
+
+@transaction.atomic
+def products_upsert(*, rows: Sequence[ProductRow]) -> UpsertResult:
+    """
+    Create or update the products of ``rows`` (by slug), their variants (by SKU) and attribute
+    values in the current transaction, then refresh the read models of the products that
+    changed, publish one ``ProductChanged`` each (one INSERT) and drop their cached details on
+    commit. Rows must pass ``products_check`` (the caller's job, ``catalog.api``).
+    """
+    categories = dict(
+        Category.objects.filter(slug__in={row.category_slug for row in rows}).values_list("slug", "pk")
+    )
+    attributes = {
+        attribute.code: attribute
+        for attribute in Attribute.objects.filter(code__in={code for row in rows for code in row.attributes})
+    }
+    products = {
+        product.slug: product for product in Product.objects.filter(slug__in=[row.slug for row in rows])
+    }
+    variants = {
+        variant.sku: variant
+        for variant in Variant.objects.filter(sku__in=[v.sku for row in rows for v in row.variants])
+    }
+    values = {
+        (value.product_id, value.attribute_id): value
+        for value in AttributeValue.objects.filter(
+            product__slug__in=[row.slug for row in rows], attribute__in=list(attributes.values())
+        )
+    }
+    created_ids: list[int] = []
+    changed_ids: list[int] = []
+    unchanged = variants_created = variants_updated = 0
+    for row in rows:
+        product = products.get(row.slug)
+        created = product is None
+        changed = False
+        if created:
+            product = Product(slug=row.slug)
+        wanted = {
+            "name": row.name,
+            "description": row.description,
+            "category_id": categories[row.category_slug],
+        }
+        if created or any(getattr(product, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(product, name, value)
+            product.full_clean(validate_unique=False, validate_constraints=False)
+            product.save()
+            changed = True
+        next_position = Variant.objects.filter(product=product).count() if not created else 0
+        for variant_row in row.variants:
+            variant = variants.get(variant_row.sku)
+            if variant is None:
+                variant = Variant(
+                    product=product,
+                    sku=variant_row.sku,
+                    name=variant_row.name,
+                    is_active=variant_row.is_active,
+                    position=next_position,
+                )
+                next_position += 1
+                variants_created += 1
+            elif (variant.name, variant.is_active) != (variant_row.name, variant_row.is_active):
+                variant.name, variant.is_active = variant_row.name, variant_row.is_active
+                variants_updated += 1
+            else:
+                continue
+            variant.full_clean(validate_unique=False, validate_constraints=False)
+            variant.save()
+            changed = True
+        for code, raw in row.attributes.items():
+            attribute = attributes[code]
+            stored = attribute_value_coerce(attribute.kind, raw)
+            instance = values.get((product.pk, attribute.pk)) or AttributeValue(
+                product=product, attribute=attribute
+            )
+            column = f"value_{attribute.kind}"
+            if instance.pk is not None and getattr(instance, column) == stored:
+                continue
+            for name in ("value_text", "value_integer", "value_decimal", "value_boolean"):
+                setattr(instance, name, "" if name == "value_text" else None)
+            setattr(instance, column, stored)
+            instance.full_clean(validate_unique=False, validate_constraints=False)
+            instance.save()
+            changed = True
+        if created:
+            created_ids.append(product.pk)
+        elif changed:
+            changed_ids.append(product.pk)
+        else:
+            unchanged += 1
+    touched = created_ids + changed_ids
+    if touched:
+        refresh_read_models(touched)
+        created_set = set(created_ids)
+        skus: dict[int, list[str]] = {pk: [] for pk in touched}
+        for product_id, sku in (
+            Variant.objects.filter(product_id__in=touched)
+            .order_by("position", "id")
+            .values_list("product_id", "sku")
+        ):
+            skus[product_id].append(sku)
+        slugs = dict(Product.objects.filter(pk__in=touched).values_list("pk", "slug"))
+        publish_many(
+            ProductChanged(
+                product_id=pk,
+                slug=slugs[pk],
+                change="created" if pk in created_set else "updated",
+                skus=skus[pk],
+            )
+            for pk in touched
+        )
+        cache.invalidate_on_commit(product_slugs=slugs.values())
+    return UpsertResult(
+        products_created=len(created_ids),
+        products_updated=len(changed_ids),
+        products_unchanged=unchanged,
+        variants_created=variants_created,
+        variants_updated=variants_updated,
     )

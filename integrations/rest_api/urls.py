@@ -19,6 +19,10 @@ from integrations.rest_api import imports  # noqa: E402
 urlpatterns += [
     path("price-imports/", imports.PriceImportListView.as_view(), name="price-import-list"),
     path("price-imports/<uuid:id>/", imports.PriceImportDetailView.as_view(), name="price-import-detail"),
+    path("product-imports/", imports.ProductImportListView.as_view(), name="product-import-list"),
+    path(
+        "product-imports/<uuid:id>/", imports.ProductImportDetailView.as_view(), name="product-import-detail"
+    ),
 ]
 
 from integrations.rest_api import erp  # noqa: E402

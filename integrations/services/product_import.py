@@ -1,0 +1,304 @@
+"""
+Product imports (PIM): staff upload a CSV or JSON-lines feed of variants; a worker validates every
+row and upserts the valid ones in chunks through ``catalog.api.upsert_products`` (products by
+slug, variants by SKU, names, descriptions, categories, attribute values).
+
+The feed has one row per variant, the rows of one product together:
+
+- CSV, header exactly ``sku,product_slug,product_name,variant_name,category,description,attributes``
+  (``attributes`` a JSON object string, may be empty); rows numbered as a spreadsheet shows
+  them (header = row 1);
+- JSON lines (``.jsonl``), one object per line with the same keys (``attributes`` an object);
+  rows numbered by line (the first line is row 1).
+
+Row rules (each rejected row is reported with its number, see ``importing``): ``sku``,
+``product_slug``, ``product_name`` and ``category`` are required; ``variant_name`` defaults to
+the product name; ``attributes`` must be a JSON object. The product's fields are taken from its
+first row; a later row of the same product with a different name, category, description or
+attributes is rejected. A SKU given twice: the first row wins, later ones are rejected. Then,
+per chunk, ``catalog.api.check_products``: a malformed slug or SKU, an unknown category or
+attribute code, a value of the wrong type for the attribute's kind (rejects all the product's
+rows in the chunk), a SKU of another product (rejects that row).
+
+Every chunk (``PRODUCT_IMPORT_CHUNK_ROWS``, default 1,000 rows) is its own transaction, and
+progress is saved after each. A product whose rows straddle two chunks is upserted twice, with
+the same fields: an upsert leaves the variants it does not name alone.
+"""
+
+import codecs
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import IO
+
+from django.conf import settings
+from django.db import transaction
+
+from catalog import api as catalog_api
+from catalog.data import ProductRow, VariantRow
+from integrations.models import ImportJob
+from integrations.services import importing
+
+logger = logging.getLogger(__name__)
+
+HEADER = ("sku", "product_slug", "product_name", "variant_name", "category", "description", "attributes")
+REQUIRED = ("sku", "product_slug", "product_name", "category")
+DEFAULT_CHUNK_ROWS = 1000
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/x-jsonlines", "application/json")
+
+
+def max_upload_bytes() -> int:
+    """The largest feed accepted (``PRODUCT_IMPORT_MAX_BYTES``, default 50 MB)."""
+    return getattr(settings, "PRODUCT_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def check_upload(upload) -> None:
+    """
+    Refuse an upload that cannot be a product feed before it is stored.
+
+    Raises:
+        importing.ImportFileInvalid: ``too_large``, ``empty``, ``not_csv`` (neither a CSV nor
+            JSON lines, or not UTF-8), ``bad_header`` (a CSV whose first line is not ``HEADER``,
+            or JSON lines whose first line is not a JSON object).
+    """
+    name = (upload.name or "").lower()
+    content_type = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
+    if not (name.endswith(JSONL_SUFFIXES) or (content_type in JSONL_TYPES and not name.endswith(".csv"))):
+        importing.check_csv_upload(upload, header=HEADER, max_bytes=max_upload_bytes())
+        return
+    if upload.size is not None and upload.size > max_upload_bytes():
+        raise importing.ImportFileInvalid(
+            "too_large", f"The file is larger than {max_upload_bytes():,} bytes."
+        )
+    if not upload.size:
+        raise importing.ImportFileInvalid("empty", "The file is empty.")
+    upload.seek(0)
+    head = upload.read(64 * 1024)
+    upload.seek(0)
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head)
+    except UnicodeDecodeError:
+        raise importing.ImportFileInvalid("not_csv", "The file is not UTF-8 text.") from None
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not first:
+        raise importing.ImportFileInvalid("empty", "The file has no rows.")
+    try:
+        parsed = json.loads(first)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise importing.ImportFileInvalid(
+            "bad_header", "The first line of a JSON-lines file must be a JSON object."
+        )
+
+
+def product_import_create(*, upload, created_by_id: int | None = None) -> ImportJob:
+    """
+    Check and store an uploaded product feed, record a ``queued`` job and enqueue
+    ``integrations.product_import_run`` once the job is committed.
+
+    Raises:
+        importing.ImportFileInvalid: see ``check_upload`` (nothing is stored then).
+    """
+    check_upload(upload)
+    with transaction.atomic():
+        job = importing.job_create(kind=ImportJob.Kind.PRODUCTS, upload=upload, created_by_id=created_by_id)
+        transaction.on_commit(lambda: product_import_enqueue(job_id=job.pk))
+    return job
+
+
+def product_import_enqueue(*, job_id: uuid.UUID | str) -> bool:
+    """Send the job to the ``prices`` queue; False (logged) if the broker is unreachable."""
+    from integrations.tasks.product_import import product_import_run as task
+
+    try:
+        task.delay(str(job_id))
+    except Exception:
+        logger.warning("Could not enqueue product import %s; it stays queued.", job_id, exc_info=True)
+        return False
+    return True
+
+
+def product_import_run(*, job_id: uuid.UUID | str, chunk_rows: int | None = None) -> ImportJob | None:
+    """
+    Run a queued product import to its end: ``done`` with its report, or ``failed`` with the
+    reason if the file cannot be read (the chunks applied before stay applied). A ``done`` or
+    ``failed`` job is left alone (returns None).
+    """
+    job = importing.job_claim(job_id=job_id, kind=ImportJob.Kind.PRODUCTS)
+    if job is None:
+        return None
+    chunk_rows = chunk_rows or getattr(settings, "PRODUCT_IMPORT_CHUNK_ROWS", DEFAULT_CHUNK_ROWS)
+    report = importing.ImportReport()
+    try:
+        with job.file.open("rb") as stream:
+            rows = _valid_rows(_feed_rows(stream), report)
+            for chunk in importing.chunked(rows, chunk_rows):
+                _apply(chunk, report)
+                importing.job_progress(job, report)
+    except (importing.ImportFileUnreadable, OSError) as exc:
+        logger.warning("Product import %s failed: %s", job.pk, exc)
+        importing.job_fail(job, report, f"The file cannot be read: {exc}")
+        return job
+    except Exception as exc:
+        importing.job_fail(job, report, f"Unexpected error: {type(exc).__name__}: {exc}")
+        raise
+    importing.job_finish(job, report)
+    logger.info(
+        "Product import %s done: %s rows, %s applied, %s rejected",
+        job.pk,
+        report.rows_total,
+        report.rows_applied,
+        report.rows_rejected,
+    )
+    return job
+
+
+def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
+    """
+    Yield ``(row_number, record)`` of a CSV or JSON-lines feed (told apart by its first bytes);
+    ``record`` is a dict of the feed's keys, or a message if the row cannot be read as one.
+
+    Raises:
+        importing.ImportFileUnreadable: as ``importing.csv_rows``; or a JSON-lines file not UTF-8.
+    """
+    start = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    stream.seek(0)
+    if not start.startswith(b"{"):
+        for row, fields in importing.csv_rows(stream, header=HEADER):
+            if len(fields) != len(HEADER):
+                yield row, f"Expected {len(HEADER)} fields ({','.join(HEADER)}), found {len(fields)}."
+            else:
+                yield row, dict(zip(HEADER, fields, strict=True))
+        return
+    row = 0
+    try:
+        for raw in stream:
+            row += 1
+            line = raw.decode("utf-8").removeprefix("\ufeff").strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                yield row, f"Not a JSON object: {exc}."
+                continue
+            yield row, record if isinstance(record, dict) else "Not a JSON object."
+    except UnicodeDecodeError as exc:
+        raise importing.ImportFileUnreadable(
+            f"The file is not UTF-8 text (row {row}): {exc.reason}."
+        ) from exc
+
+
+def _text(record: dict, key: str) -> str:
+    value = record.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, not {value!r}.")
+    return value.strip()
+
+
+def _valid_rows(rows, report: importing.ImportReport):
+    """Yield ``(row, fields)`` of the rows that pass the checks made without the database."""
+    first_sku: dict[str, int] = {}
+    products: dict[str, tuple[int, tuple]] = {}
+    for row, record in rows:
+        report.rows_total += 1
+        if isinstance(record, str):
+            report.reject(row, record)
+            continue
+        try:
+            fields = {key: _text(record, key) for key in HEADER if key != "attributes"}
+        except ValueError as exc:
+            report.reject(row, str(exc))
+            continue
+        missing = [key for key in REQUIRED if not fields[key]]
+        if missing:
+            report.reject(row, f"Missing {', '.join(missing)}.")
+            continue
+        attributes = record.get("attributes")
+        if isinstance(attributes, str):
+            try:
+                attributes = json.loads(attributes) if attributes.strip() else {}
+            except ValueError as exc:
+                report.reject(row, f"attributes is not JSON: {exc}.")
+                continue
+        attributes = {} if attributes is None else attributes
+        if not isinstance(attributes, dict):
+            report.reject(row, "attributes must be a JSON object (attribute code to value).")
+            continue
+        fields["attributes"] = attributes
+        sku, slug = fields["sku"], fields["product_slug"]
+        if sku in first_sku:
+            report.reject(row, f"Duplicate of row {first_sku[sku]} (SKU {sku!r}); only the first is applied.")
+            continue
+        product = (fields["product_name"], fields["category"], fields["description"], _canonical(attributes))
+        first_row, first_product = products.setdefault(slug, (row, product))
+        if first_product != product:
+            report.reject(
+                row,
+                f"Product {slug!r} has another name, category, description or attributes in row {first_row}; "
+                "the rows of one product must agree.",
+            )
+            continue
+        first_sku[sku] = row
+        yield row, fields
+
+
+def _canonical(attributes: dict) -> str:
+    return json.dumps(attributes, sort_keys=True, default=str)
+
+
+def _apply(chunk: list[tuple[int, dict]], report: importing.ImportReport) -> None:
+    """Check the chunk's products against the catalog, upsert the valid rows, count and report."""
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    for row, fields in chunk:
+        groups.setdefault(fields["product_slug"], []).append((row, fields))
+    product_rows = [_product_row(rows) for rows in groups.values()]
+    problems = catalog_api.check_products(rows=product_rows)
+    valid: list[ProductRow] = []
+    applied = 0
+    for product_row, rows, product_problems in zip(product_rows, groups.values(), problems, strict=True):
+        if product_problems.product:
+            for row, _ in rows:
+                report.reject(row, " ".join(product_problems.product))
+            continue
+        for row, fields in rows:
+            if fields["sku"] in product_problems.skus:
+                report.reject(row, product_problems.skus[fields["sku"]])
+            else:
+                applied += 1
+        variants = tuple(v for v in product_row.variants if v.sku not in product_problems.skus)
+        if variants:
+            valid.append(
+                ProductRow(
+                    slug=product_row.slug,
+                    name=product_row.name,
+                    category_slug=product_row.category_slug,
+                    description=product_row.description,
+                    attributes=product_row.attributes,
+                    variants=variants,
+                )
+            )
+    if valid:
+        catalog_api.upsert_products(rows=valid)
+    report.rows_applied += applied
+
+
+def _product_row(rows: list[tuple[int, dict]]) -> ProductRow:
+    first = rows[0][1]
+    return ProductRow(
+        slug=first["product_slug"],
+        name=first["product_name"],
+        category_slug=first["category"],
+        description=first["description"],
+        attributes=first["attributes"],
+        variants=tuple(
+            VariantRow(sku=fields["sku"], name=fields["variant_name"] or fields["product_name"])
+            for _, fields in rows
+        ),
+    )
