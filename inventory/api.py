@@ -252,10 +252,14 @@ def _change_on_hand(*, sku: str, warehouse: str, reason: str, **change: int) -> 
     return get_stock(sku=sku)
 
 
-def receive_initial_stock(*, warehouse: str, quantities: Mapping[str, int], reason: str = "receipt") -> int:
+def receive_initial_stock(
+    *, warehouse: str, quantities: Mapping[str, int], reason: str = "receipt", announce: bool = True
+) -> int:
     """
     Receive many SKUs into ``warehouse`` at once, for SKUs it does not hold yet (a demo catalog,
     an opening stock count); returns how many stock rows were created. Idempotent.
+    ``announce=False`` publishes no ``StockChanged``: only for a caller that sets the storefront's
+    flags itself in the same run (the demo seed), so that thousands of events do not queue up.
 
     Raises:
         UnknownWarehouse: no warehouse has the code ``warehouse``.
@@ -266,7 +270,9 @@ def receive_initial_stock(*, warehouse: str, quantities: Mapping[str, int], reas
         _check_quantity(quantity, f"quantity of {sku}")
     _check_reference(reason, "reason")
     try:
-        return services.stock_receive_initial(warehouse_code=warehouse, quantities=quantities, reason=reason)
+        return services.stock_receive_initial(
+            warehouse_code=warehouse, quantities=quantities, reason=reason, announce=announce
+        )
     except services.WarehouseNotFound:
         raise UnknownWarehouse(warehouse) from None
 

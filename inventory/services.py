@@ -461,11 +461,14 @@ def stock_set_on_hand(
 
 
 @transaction.atomic
-def stock_receive_initial(*, warehouse_code: str, quantities: Mapping[str, int], reason: str) -> int:
+def stock_receive_initial(
+    *, warehouse_code: str, quantities: Mapping[str, int], reason: str, announce: bool = True
+) -> int:
     """
     A first receipt of many SKUs at once (a demo catalog, a new warehouse): stock rows for the SKUs
     the warehouse does not hold yet, their ledger rows and ``StockChanged``, in a few bulk
     statements. SKUs it already holds are left alone, so a repeated call changes nothing.
+    ``announce=False`` skips ``StockChanged`` for a caller that sets the read models itself.
     Raises ``WarehouseNotFound``.
     """
     warehouse = selectors.warehouse_by_code(warehouse_code)
@@ -489,7 +492,8 @@ def stock_receive_initial(*, warehouse_code: str, quantities: Mapping[str, int],
         ],
         batch_size=2000,
     )
-    publish_availability(new)
+    if announce:
+        publish_availability(new)
     return len(new)
 
 

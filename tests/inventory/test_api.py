@@ -675,3 +675,12 @@ class TestReceiveInitialStock:
             with pytest.raises(ValueError):
                 api.receive_initial_stock(warehouse="main", quantities=quantities)
         assert not StockLevel.objects.exists()
+
+    def test_a_caller_that_sets_the_read_models_itself_may_skip_the_events(self):
+        WarehouseFactory(code="main")
+
+        api.receive_initial_stock(warehouse="main", quantities={"QUIET-1": 4}, announce=False)
+
+        assert api.get_availability(skus=["QUIET-1"])["QUIET-1"].available == 4
+        assert StockMovement.objects.filter(sku="QUIET-1", kind="receipt").count() == 1
+        assert not OutboxMessage.objects.filter(event_type="inventory.StockChanged").exists()

@@ -141,16 +141,18 @@ class Command(BaseCommand):
     def _receive_stock(self, skus: list[str], verbosity: int) -> None:
         """
         Demo stock through inventory's api: 0-60 units per SKU, decided by the SKU alone (about
-        one in twenty is sold out). Inventory publishes ``StockChanged``, and the catalog's
-        ``in_stock`` flags follow through the worker; they are also set here at once, so that the
-        storefront is right before the worker has caught up.
+        one in twenty is sold out). The catalog's ``in_stock`` flags are set here in bulk, so the
+        receipt announces no ``StockChanged``: thousands of events would only keep a fresh
+        worker busy confirming them, ahead of the first orders' hand-overs.
         """
         inventory_api.ensure_warehouse(code="MAIN", name="Main warehouse")
         quantities = {sku: max(0, zlib.crc32(sku.encode()) % 64 - 3) for sku in skus}
         for start in range(0, len(skus), 2000):
             chunk = {sku: quantities[sku] for sku in skus[start : start + 2000]}
             with transaction.atomic():
-                inventory_api.receive_initial_stock(warehouse="MAIN", quantities=chunk, reason="demo stock")
+                inventory_api.receive_initial_stock(
+                    warehouse="MAIN", quantities=chunk, reason="demo stock", announce=False
+                )
         sold_out = [sku for sku, quantity in quantities.items() if quantity == 0]
         services.stock_flags_set_many(in_stock=False, skus=sold_out)
         if verbosity >= 1:
