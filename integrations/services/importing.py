@@ -19,7 +19,7 @@ import codecs
 import csv
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, TypeVar
@@ -204,6 +204,50 @@ def job_fail(job: ImportJob, report: ImportReport, reason: str) -> None:
     job.failure = reason
     job.finished_at = timezone.now()
     job.save()
+
+
+def job_run(
+    *,
+    job_id: uuid.UUID | str,
+    kind: str,
+    chunk_rows: int,
+    rows: Callable[[IO[bytes], ImportReport], Iterable],
+    apply: Callable[[list, ImportReport], None],
+) -> ImportJob | None:
+    """
+    Run a queued import job of ``kind`` to its end: ``rows(stream, report)`` yields the rows that
+    pass the checks made without the database (rejecting the others on ``report``), ``apply``
+    writes a chunk of them, and progress is saved after each chunk. The job ends ``done`` with its
+    report, or ``failed`` with the reason if the file cannot be read (chunks applied before stay
+    applied). A job that is already ``done`` or ``failed`` is left alone (returns None), so
+    running the task twice is harmless.
+    """
+    job = job_claim(job_id=job_id, kind=kind)
+    if job is None:
+        return None
+    report = ImportReport()
+    try:
+        with job.file.open("rb") as stream:
+            for chunk in chunked(rows(stream, report), chunk_rows):
+                apply(chunk, report)
+                job_progress(job, report)
+    except (ImportFileUnreadable, OSError) as exc:
+        logger.warning("%s import %s failed: %s", kind, job.pk, exc)
+        job_fail(job, report, f"The file cannot be read: {exc}")
+        return job
+    except Exception as exc:
+        job_fail(job, report, f"Unexpected error: {type(exc).__name__}: {exc}")
+        raise
+    job_finish(job, report)
+    logger.info(
+        "%s import %s done: %s rows, %s applied, %s rejected",
+        kind,
+        job.pk,
+        report.rows_total,
+        report.rows_applied,
+        report.rows_rejected,
+    )
+    return job
 
 
 def _copy_report(job: ImportJob, report: ImportReport) -> None:

@@ -128,33 +128,13 @@ def product_import_run(*, job_id: uuid.UUID | str, chunk_rows: int | None = None
     reason if the file cannot be read (the chunks applied before stay applied). A ``done`` or
     ``failed`` job is left alone (returns None).
     """
-    job = importing.job_claim(job_id=job_id, kind=ImportJob.Kind.PRODUCTS)
-    if job is None:
-        return None
-    chunk_rows = chunk_rows or getattr(settings, "PRODUCT_IMPORT_CHUNK_ROWS", DEFAULT_CHUNK_ROWS)
-    report = importing.ImportReport()
-    try:
-        with job.file.open("rb") as stream:
-            rows = _valid_rows(_feed_rows(stream), report)
-            for chunk in importing.chunked(rows, chunk_rows):
-                _apply(chunk, report)
-                importing.job_progress(job, report)
-    except (importing.ImportFileUnreadable, OSError) as exc:
-        logger.warning("Product import %s failed: %s", job.pk, exc)
-        importing.job_fail(job, report, f"The file cannot be read: {exc}")
-        return job
-    except Exception as exc:
-        importing.job_fail(job, report, f"Unexpected error: {type(exc).__name__}: {exc}")
-        raise
-    importing.job_finish(job, report)
-    logger.info(
-        "Product import %s done: %s rows, %s applied, %s rejected",
-        job.pk,
-        report.rows_total,
-        report.rows_applied,
-        report.rows_rejected,
+    return importing.job_run(
+        job_id=job_id,
+        kind=ImportJob.Kind.PRODUCTS,
+        chunk_rows=chunk_rows or getattr(settings, "PRODUCT_IMPORT_CHUNK_ROWS", DEFAULT_CHUNK_ROWS),
+        rows=lambda stream, report: _valid_rows(_feed_rows(stream), report),
+        apply=_apply,
     )
-    return job
 
 
 def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
