@@ -48,3 +48,35 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """
+    Start real workers: ``celery_worker(queues=[...], env={...}, include=[...])`` returns a
+    ready ``tests.celery_worker.Worker`` (``env`` adds settings by environment variable,
+    ``include`` imports test-only task modules). The queues are purged before the first start
+    and after the test; every worker is stopped at the end.
+    """
+    from tests.celery_worker import Worker
+    from tests.kernel.brokers import BrokerQueue
+
+    started: list[Worker] = []
+    purged: set[str] = set()
+
+    def start(*, queues: list[str], env: dict[str, str] | None = None, include: list[str] | None = None):
+        for name in set(queues) - purged:
+            BrokerQueue(name).purge()
+            purged.add(name)
+        log_path = tmp_path / f"worker-{len(started) + 1}.log"
+        worker = Worker(log_path, queues=queues, env=env or {}, include=include or [])
+        started.append(worker)
+        return worker.start()
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.stop()
+        for name in purged:
+            BrokerQueue(name).purge()

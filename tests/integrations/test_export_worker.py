@@ -5,68 +5,21 @@ queue (through the real Redis broker) builds the feed in the test's PostgreSQL d
 
 import csv
 import io
-import os
-import signal
-import subprocess
-import sys
-import uuid
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from integrations.models import ExportJob
 from tests.catalog.factories import sellable_product
-from tests.kernel.brokers import BrokerQueue
-from tests.kernel.test_worker_e2e import _test_database_url, _wait_for
+from tests.celery_worker import wait_for
 
 QUEUE = "exports"
 
 
 @pytest.fixture
-def exports_worker(transactional_db, tmp_path):
+def exports_worker(celery_worker):
     """A ready worker that consumes only the ``exports`` queue (emptied first)."""
-    BrokerQueue(QUEUE).purge()
-    log_path = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "shop.settings.test",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "VAR_DIR": str(settings.VAR_DIR),  # the same media root as this process
-        "CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo",
-        "--queues", QUEUE, "--hostname", f"exports-e2e-{uuid.uuid4().hex[:8]}@%h",
-        "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def read_log() -> str:
-        return log_path.read_text(errors="replace")
-
-    def ready() -> bool:
-        assert process.poll() is None, f"the worker exited:\n{read_log()}"
-        return " ready." in read_log()
-
-    try:
-        assert _wait_for(ready, seconds=60), f"worker not ready:\n{read_log()}"
-        yield read_log
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
-        BrokerQueue(QUEUE).purge()
+    return celery_worker(queues=[QUEUE])
 
 
 @pytest.mark.postgres
@@ -87,10 +40,10 @@ def test_an_export_is_built_by_a_worker_on_the_exports_queue(exports_worker, api
     def finished() -> bool:
         return ExportJob.objects.filter(pk=job_id, status__in=["done", "failed"]).exists()
 
-    assert _wait_for(finished, seconds=60), f"export not finished; worker log:\n{exports_worker()}"
+    assert wait_for(finished, seconds=60), f"export not finished; worker log:\n{exports_worker.log()}"
     job = ExportJob.objects.get(pk=job_id)
     assert (job.status, job.rows, job.failure) == ("done", 5, "")
-    assert "Task integrations.export_feed[" in exports_worker()
+    assert "Task integrations.export_feed[" in exports_worker.log()
     detail = api_client.get(f"/api/v1/integrations/exports/{job_id}/").json()
     download = api_client.get(detail["download_url"])
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))

@@ -5,10 +5,7 @@ reprices. Timings are printed, never asserted.
 """
 
 import io
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -17,7 +14,6 @@ from importlib import import_module
 
 import pytest
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -30,9 +26,8 @@ from checkout.models import Order
 from integrations.models import ImportJob
 from integrations.services import importing
 from integrations.services import price_import as service
+from tests.celery_worker import wait_for
 from tests.checkout.support import complete, ready_checkout, stocked_skus
-from tests.kernel.brokers import BrokerQueue
-from tests.kernel.test_worker_e2e import _test_database_url, _wait_for
 
 URL = "/api/v1/integrations/price-imports/"
 _shipping_data = import_module("checkout.migrations.0002_shipping_methods")
@@ -53,107 +48,41 @@ def staff_client() -> APIClient:
     return client
 
 
-class PricesWorker:
-    """``celery -A shop worker --queues prices``, its output in a log file."""
-
-    def __init__(self, log_path):
-        self.log_path = log_path
-        self.process = None
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "shop.settings.test",
-            "DATABASE_URL": _test_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CONN_MAX_AGE": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "shop",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            "prices",
-            "--hostname",
-            f"prices-e2e-{uuid.uuid4().hex[:8]}@%h",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def is_ready(self) -> bool:
-        assert self.process.poll() is None, f"the worker exited:\n{self.log()}"
-        return " ready." in self.log()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=30)
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.timeout(180)
 @pytest.mark.django_db(transaction=True)
-def test_an_uploaded_file_is_imported_by_a_real_worker_on_the_prices_queue(tmp_path):
-    BrokerQueue("prices").purge()
+def test_an_uploaded_file_is_imported_by_a_real_worker_on_the_prices_queue(celery_worker):
     skus = stocked_skus(0, 0, 0)
-    worker = PricesWorker(tmp_path / "worker.log")
-    worker.start()
-    try:
-        assert _wait_for(worker.is_ready, seconds=60), f"worker not ready:\n{worker.log()}"
-        rows = "".join(f"{sku},{index + 1}.25,EUR\n" for index, sku in enumerate(skus))
-        file = SimpleUploadedFile("prices.csv", f"sku,amount,currency\n{rows}GHOST,1.00,EUR\n".encode())
-        client = staff_client()
+    worker = celery_worker(queues=["prices"])
+    rows = "".join(f"{sku},{index + 1}.25,EUR\n" for index, sku in enumerate(skus))
+    file = SimpleUploadedFile("prices.csv", f"sku,amount,currency\n{rows}GHOST,1.00,EUR\n".encode())
+    client = staff_client()
 
-        response = client.post(URL, {"file": file}, format="multipart")
+    response = client.post(URL, {"file": file}, format="multipart")
 
-        assert response.status_code == 202, response.content
-        job_url = f"{URL}{response.json()['id']}/"
+    assert response.status_code == 202, response.content
+    job_url = f"{URL}{response.json()['id']}/"
 
-        def finished() -> bool:
-            return client.get(job_url).json()["status"] in ("done", "failed")
+    def finished() -> bool:
+        return client.get(job_url).json()["status"] in ("done", "failed")
 
-        assert _wait_for(finished, seconds=60), f"not finished; worker log:\n{worker.log()}"
-        job = client.get(job_url).json()
-        assert (job["status"], job["rows_total"], job["rows_applied"], job["rows_rejected"]) == (
-            "done",
-            4,
-            3,
-            1,
-        )
-        assert job["errors"] == [{"row": 5, "message": "Unknown SKU 'GHOST'."}]
-        prices = catalog_api.get_variants(skus=skus)
-        assert [prices[sku].price.amount for sku in skus] == [
-            Decimal("1.25"),
-            Decimal("2.25"),
-            Decimal("3.25"),
-        ]
-        assert "integrations.price_import_run" in worker.log()
-    finally:
-        worker.stop()
-        BrokerQueue("prices").purge()
+    assert wait_for(finished, seconds=60), f"not finished; worker log:\n{worker.log()}"
+    job = client.get(job_url).json()
+    assert (job["status"], job["rows_total"], job["rows_applied"], job["rows_rejected"]) == (
+        "done",
+        4,
+        3,
+        1,
+    )
+    assert job["errors"] == [{"row": 5, "message": "Unknown SKU 'GHOST'."}]
+    prices = catalog_api.get_variants(skus=skus)
+    assert [prices[sku].price.amount for sku in skus] == [
+        Decimal("1.25"),
+        Decimal("2.25"),
+        Decimal("3.25"),
+    ]
+    assert "integrations.price_import_run" in worker.log()
 
 
 @pytest.mark.postgres

@@ -1,0 +1,101 @@
+"""
+A real Celery worker for end-to-end tests: ``celery -A shop worker`` as a subprocess on the test
+database and the configured broker, its output in a log file. The ``celery_worker`` fixture in
+``tests/conftest.py`` starts and stops them.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+READY_SECONDS = 60
+
+
+def wait_for(condition, *, seconds: float, interval: float = 0.1) -> bool:
+    """Poll ``condition`` until it is true or ``seconds`` have passed; return its last value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())
+
+
+def test_database_url() -> str:
+    """The URL of the database this test runs against (pytest-django's test database)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}{port}/{quote(db['NAME'], safe='')}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+class Worker:
+    """A ``celery -A shop worker`` subprocess (solo pool) on the test database."""
+
+    def __init__(self, log_path, *, queues: list[str], env: dict[str, str], include: list[str]):
+        self.log_path = log_path
+        self.queues = queues
+        self.env = env
+        self.include = include
+        self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "shop.settings.test",
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "VAR_DIR": str(settings.VAR_DIR),  # the same media root as the test process
+            "CONN_MAX_AGE": "0",
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo",
+            "--queues", ",".join(self.queues), "--hostname", self.name,
+            "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+        ]  # fmt: skip
+        if self.include:
+            command += ["--include", ",".join(self.include)]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        assert wait_for(self.is_ready, seconds=READY_SECONDS, interval=0.2), f"not ready:\n{self.log()}"
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def is_ready(self) -> bool:
+        assert self.process.poll() is None, f"the worker exited:\n{self.log()}"
+        return " ready." in self.log()
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, mid-task, without acknowledging anything."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # warm shutdown
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
