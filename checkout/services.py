@@ -11,6 +11,7 @@ through inventory's api, publish ``OrderPlaced`` and clear the cart.
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -227,7 +228,13 @@ def _new_order_number() -> str:
     return f"{timezone.now():%y%m%d}-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-def checkout_complete(*, checkout_id: uuid.UUID, payment_token: str, idempotency_key: str) -> PlacedOrder:
+def checkout_complete(
+    *,
+    checkout_id: uuid.UUID,
+    payment_token: str,
+    idempotency_key: str,
+    on_placed: Callable[[PlacedOrder], None] | None = None,
+) -> PlacedOrder:
     """
     Pay for the checkout and place its order.
 
@@ -237,6 +244,9 @@ def checkout_complete(*, checkout_id: uuid.UUID, payment_token: str, idempotency
         ReservationExpired: the stock can no longer be had; nothing is charged.
         PaymentDeclined: nothing is charged; the checkout stays usable.
         PaymentTimeout: nothing is charged; the checkout stays usable.
+
+    ``on_placed`` runs inside the order's transaction (the HTTP layer stores the response of the
+    Idempotency-Key there), so a crash right after the commit cannot lose the answer.
     """
     checkout, pricing = _begin_completion(checkout_id)
     gateway = get_gateway()
@@ -248,7 +258,7 @@ def checkout_complete(*, checkout_id: uuid.UUID, payment_token: str, idempotency
         _reopen(checkout)
         raise
     try:
-        return _place_order(checkout, pricing, payment_reference=charge.reference)
+        return _place_order(checkout, pricing, payment_reference=charge.reference, on_placed=on_placed)
     except ReservationExpired:
         gateway.refund(reference=charge.reference, amount=pricing.total)
         _reopen(checkout)
@@ -256,7 +266,13 @@ def checkout_complete(*, checkout_id: uuid.UUID, payment_token: str, idempotency
 
 
 @transaction.atomic
-def _place_order(checkout: Checkout, pricing: selectors.Pricing, *, payment_reference: str) -> PlacedOrder:
+def _place_order(
+    checkout: Checkout,
+    pricing: selectors.Pricing,
+    *,
+    payment_reference: str,
+    on_placed: Callable[[PlacedOrder], None] | None = None,
+) -> PlacedOrder:
     """Step C: the order, its lines, the stock allocation, the events and the emptied cart, at once."""
     access_token = secrets.token_urlsafe(24)
     order = Order(
@@ -329,7 +345,10 @@ def _place_order(checkout: Checkout, pricing: selectors.Pricing, *, payment_refe
         status=Checkout.Status.COMPLETED, order_number=order.number, status_changed_at=timezone.now()
     )
     cart_api.clear_cart(token=checkout.cart_token)
-    return PlacedOrder(order=order, access_token=access_token)
+    placed = PlacedOrder(order=order, access_token=access_token)
+    if on_placed is not None:
+        on_placed(placed)
+    return placed
 
 
 # --- orders -------------------------------------------------------------------------------

@@ -224,28 +224,35 @@ class CheckoutCompleteView(APIView):
                 response.content_type = "application/problem+json"
             return response
         try:
-            response = self._complete(request, checkout, key)
+            return self._complete(request, checkout, key, claimed)  # its answer is stored with the order
         except Problem as problem:
             if problem.problem_code == "payment_timeout":
                 # Nothing happened: the client may retry with the same key.
                 idempotency.abandon(claimed)
                 raise
             response = self.handle_exception(problem)  # every other answer is final for the key
+            idempotency.finish(claimed, status=response.status_code, body=response.data)
+            return response
         except Exception:
             idempotency.abandon(claimed)
             raise
-        idempotency.finish(claimed, status=response.status_code, body=response.data)
-        return response
 
-    def _complete(self, request, checkout: Checkout, key: str) -> Response:
+    def _complete(self, request, checkout: Checkout, key: str, claimed) -> Response:
         payload = CheckoutCompleteInput(data=request.data)
         if not payload.is_valid():
             raise Problem(400, "invalid", "The request is not valid; see errors.", errors=payload.errors)
+        answer: dict = {}
+
+        def store_answer(placed: services.PlacedOrder) -> None:
+            answer["body"] = order_data(placed.order, access_token=placed.access_token)
+            idempotency.finish(claimed, status=status.HTTP_201_CREATED, body=answer["body"])
+
         try:
-            placed = services.checkout_complete(
+            services.checkout_complete(
                 checkout_id=checkout.id,
                 payment_token=payload.validated_data["payment_token"],
                 idempotency_key=key,
+                on_placed=store_answer,
             )
         except services.CheckoutIncomplete as exc:
             raise Problem(
@@ -268,9 +275,7 @@ class CheckoutCompleteView(APIView):
             raise Problem(
                 503, "payment_timeout", "The payment provider did not answer; nothing was charged. Try again."
             ) from None
-        return Response(
-            order_data(placed.order, access_token=placed.access_token), status=status.HTTP_201_CREATED
-        )
+        return Response(answer["body"], status=status.HTTP_201_CREATED)
 
 
 class OrderListView(APIView):

@@ -362,3 +362,38 @@ class TestQueryBudget:
             counts.append(len(queries))
 
         assert counts[0] == counts[1] <= 3
+
+
+class TestCrashAfterTheOrder:
+    def test_the_answer_is_stored_with_the_order_so_a_retry_after_a_crash_gets_it(self, monkeypatch):
+        from checkout.rest_api import views
+
+        (sku,) = stocked_skus(3)
+        client = APIClient()
+        checkout = ready_checkout(client, {sku: 1})
+        real_response = views.Response
+        calls = {"n": 0}
+
+        def crash_once(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("the process died after the commit")
+            return real_response(*args, **kwargs)
+
+        monkeypatch.setattr(views, "Response", crash_once)
+        client.raise_request_exception = False
+
+        crashed = complete(client, checkout["id"], key="k")
+        retried = complete(client, checkout["id"], key="k")
+
+        assert crashed.status_code == 500
+        assert retried.status_code == 201
+        assert retried["Idempotent-Replayed"] == "true"
+        order = retried.json()
+        assert order["status"] == "paid" and order["access_token"]
+        assert (
+            APIClient()
+            .get(f"/api/v1/orders/{order['number']}/", {"token": order["access_token"]})
+            .status_code
+            == 200
+        )
