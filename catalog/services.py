@@ -20,6 +20,7 @@ from catalog import cache
 from catalog.data import ProductProblems, ProductRow, UpsertResult
 from catalog.events import PriceChanged, ProductChanged
 from catalog.models import SKU_VALIDATOR, Attribute, AttributeValue, Category, Price, Product, Variant
+from shop.kernel.db import bound_cursor
 from shop.kernel.events import publish, publish_many
 
 # --- categories ---------------------------------------------------------------------------
@@ -234,51 +235,101 @@ def prices_set_many(*, prices: Sequence[tuple[str, Decimal, str]]) -> tuple[int,
     row per SKU and currency. Unknown SKUs are skipped and returned. The existing rows are locked
     in primary-key order (so that two bulk writers cannot deadlock), the changed or new ones are
     written by one ``INSERT … ON CONFLICT DO UPDATE``, a ``PriceChanged`` per change goes to the
-    outbox in one INSERT, ``price_from`` of the affected products is recomputed by one UPDATE and
-    their cached details are dropped on commit. Returns ``(changed, unchanged, unknown_skus)``.
+    outbox in one statement, ``price_from`` of the affected products is recomputed by one UPDATE
+    and their cached details are dropped on commit. Returns ``(changed, unchanged, unknown_skus)``.
+
+    On PostgreSQL every statement carries the chunk as arrays bound on the server
+    (``shop.kernel.db.bound_cursor``): a chunk of thousands of rows costs a handful of statements
+    and no quoting of values in Python.
     """
     if not prices:
         return 0, 0, set()
+    postgres = connection.vendor == "postgresql"
+    # (sku, amount, currency, variant_id or None, product_id, previous amount or None)
+    rows = _lock_price_rows_postgres(prices) if postgres else _lock_price_rows(prices)
+    unknown_rows = [row for row in rows if row[3] is None]
+    changed = [row for row in rows if row[3] is not None and row[5] != row[1]]
+    if changed:
+        _upsert_prices([(variant_id, currency, amount) for _, amount, currency, variant_id, _, _ in changed])
+        publish_many(
+            PriceChanged(sku=sku, currency=currency, amount=amount, previous_amount=before)
+            for sku, amount, currency, _, _, before in changed
+        )
+        product_ids = sorted({product_id for _, _, _, _, product_id, _ in changed})
+        # Products locked in key order too, before their read model is rewritten.
+        slugs = _lock_products_postgres(product_ids) if postgres else _lock_products(product_ids)
+        if any(currency == settings.SHOP_CURRENCY for _, _, currency, _, _, _ in changed):
+            _refresh_price_from(product_ids)
+        cache.invalidate_on_commit(product_slugs=slugs)
+    return len(changed), len(rows) - len(unknown_rows) - len(changed), {row[0] for row in unknown_rows}
+
+
+def _lock_price_rows(prices: Sequence[tuple[str, Decimal, str]]) -> list[tuple]:
+    """The rows of ``prices`` with their variant, product and current amount (existing ones locked)."""
     variants = {
         sku: (pk, product_id)
         for sku, pk, product_id in Variant.objects.filter(sku__in={row[0] for row in prices}).values_list(
             "sku", "pk", "product_id"
         )
     }
-    unknown = {sku for sku, _, _ in prices if sku not in variants}
-    known = [row for row in prices if row[0] in variants]
-    variant_ids = {variants[sku][0] for sku, _, _ in known}
-    currencies = {currency for _, _, currency in known}
     previous = {
         (variant_id, currency): amount
         for variant_id, currency, amount in Price.objects.select_for_update()
-        .filter(variant_id__in=variant_ids, currency__in=currencies)
+        .filter(
+            variant_id__in={variants[sku][0] for sku, _, _ in prices if sku in variants},
+            currency__in={currency for _, _, currency in prices},
+        )
         .order_by("pk")
         .values_list("variant_id", "currency", "amount")
     }
-    changed = []
-    for sku, amount, currency in known:
-        before = previous.get((variants[sku][0], currency))
-        if before != amount:
-            changed.append((sku, amount, currency, before))
-    if changed:
-        _upsert_prices([(variants[sku][0], currency, amount) for sku, amount, currency, _ in changed])
-        publish_many(
-            PriceChanged(sku=sku, currency=currency, amount=amount, previous_amount=before)
-            for sku, amount, currency, before in changed
+    rows = []
+    for sku, amount, currency in prices:
+        variant_id, product_id = variants.get(sku, (None, None))
+        rows.append((sku, amount, currency, variant_id, product_id, previous.get((variant_id, currency))))
+    return rows
+
+
+def _lock_price_rows_postgres(prices: Sequence[tuple[str, Decimal, str]]) -> list[tuple]:
+    """``_lock_price_rows`` in one statement: the rows travel as arrays, prices lock in id order."""
+    variant, price = (connection.ops.quote_name(model._meta.db_table) for model in (Variant, Price))
+    with bound_cursor() as cursor:
+        cursor.execute(
+            "WITH input AS ("  # noqa: S608 - models' table names
+            "  SELECT * FROM unnest(%s::varchar[], %s::numeric[], %s::varchar[]) WITH ORDINALITY"
+            "  AS t(sku, amount, currency, n)"
+            "), locked AS ("
+            f"  SELECT pr.variant_id, pr.currency, pr.amount FROM {price} pr"
+            f"  JOIN {variant} v ON v.id = pr.variant_id"
+            "   JOIN input i ON i.sku = v.sku AND i.currency = pr.currency"
+            "  ORDER BY pr.id FOR UPDATE OF pr"
+            ") "
+            "SELECT i.sku, i.amount, i.currency, v.id, v.product_id, l.amount FROM input i"
+            f" LEFT JOIN {variant} v ON v.sku = i.sku"
+            " LEFT JOIN locked l ON l.variant_id = v.id AND l.currency = i.currency"
+            " ORDER BY i.n",
+            [[row[0] for row in prices], [row[1] for row in prices], [row[2] for row in prices]],
         )
-        product_ids = {variants[sku][1] for sku, _, _, _ in changed}
-        # Products locked in key order too, before their read model is rewritten.
-        slugs = list(
-            Product.objects.select_for_update()
-            .filter(pk__in=product_ids)
-            .order_by("pk")
-            .values_list("slug", flat=True)
+        return cursor.fetchall()
+
+
+def _lock_products(product_ids: list[int]) -> list[str]:
+    """Lock the products in key order; return their slugs."""
+    return list(
+        Product.objects.select_for_update()
+        .filter(pk__in=product_ids)
+        .order_by("pk")
+        .values_list("slug", flat=True)
+    )
+
+
+def _lock_products_postgres(product_ids: list[int]) -> list[str]:
+    product = connection.ops.quote_name(Product._meta.db_table)
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"SELECT slug FROM {product} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",  # noqa: S608
+            [product_ids],
         )
-        if any(currency == settings.SHOP_CURRENCY for _, _, currency, _ in changed):
-            _refresh_price_from(product_ids)
-        cache.invalidate_on_commit(product_slugs=slugs)
-    return len(changed), len(known) - len(changed), unknown
+        return [slug for (slug,) in cursor.fetchall()]
 
 
 def _upsert_prices(rows: list[tuple[int, str, Decimal]]) -> None:
@@ -300,7 +351,7 @@ def _upsert_prices(rows: list[tuple[int, str, Decimal]]) -> None:
         )
         return
     table = connection.ops.quote_name(Price._meta.db_table)
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (variant_id, currency, amount, updated_at) "  # noqa: S608 - a model's table name
             "SELECT v, c, a, %s FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[]) AS t(v, c, a) "
@@ -320,7 +371,7 @@ def _refresh_price_from(product_ids: Iterable[int]) -> None:
         product, variant, price = (
             connection.ops.quote_name(model._meta.db_table) for model in (Product, Variant, Price)
         )
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {product} AS p SET price_from = m.lowest FROM ("  # noqa: S608 - models' table names
                 f"  SELECT ids.id, (SELECT MIN(pr.amount) FROM {price} pr"

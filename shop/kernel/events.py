@@ -10,6 +10,7 @@ idempotent through the inbox table.
 
 import dataclasses
 import datetime
+import functools
 import json
 import logging
 import types
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 _EVENT_TYPES: dict[str, type["Event"]] = {}
 _SUBSCRIBERS: dict[str, set[str]] = {}
+OUTBOX_COPY_MIN_EVENTS = 100  # publish_many writes this many events or more with COPY on PostgreSQL
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -55,7 +57,17 @@ class Event:
 
     def to_payload(self) -> dict[str, Any]:
         """Return the event's fields as JSON-compatible data (Decimal, UUID, datetime as str)."""
-        return json.loads(json.dumps(dataclasses.asdict(self), cls=_PayloadEncoder, allow_nan=False))
+        return json.loads(self.to_json())
+
+    def to_json(self) -> str:
+        """
+        Return the payload as JSON text, as the outbox stores it.
+
+        Raises:
+            TypeError: a field is not JSON-serialisable.
+            ValueError: a float field is NaN or infinite, which JSON cannot carry.
+        """
+        return _ENCODER.encode({name: getattr(self, name) for name in _field_names(type(self))})
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> typing.Self:
@@ -68,13 +80,26 @@ class Event:
         return cls(**values)
 
 
+@functools.cache
+def _field_names(cls: type[Event]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 class _PayloadEncoder(DjangoJSONEncoder):
-    """DjangoJSONEncoder, but datetimes keep their microseconds (it cuts them to milliseconds)."""
+    """
+    DjangoJSONEncoder, but datetimes keep their microseconds (it cuts them to milliseconds), and
+    a dataclass nested in a field is written as its fields.
+    """
 
     def default(self, o):
         if isinstance(o, datetime.datetime):
             return o.isoformat()
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            return dataclasses.asdict(o)
         return super().default(o)
+
+
+_ENCODER = _PayloadEncoder(allow_nan=False)
 
 
 def _restore(hint: Any, value: Any) -> Any:
@@ -110,7 +135,9 @@ def publish(event: Event) -> None:
 
 def publish_many(events: Iterable[Event]) -> None:
     """
-    Write ``events`` to the outbox with one INSERT, in order, in the current transaction.
+    Write ``events`` to the outbox, in order, in the current transaction: one INSERT, or on
+    PostgreSQL one ``COPY`` from ``OUTBOX_COPY_MIN_EVENTS`` events on (bulk changes such as a
+    price import, where it is several times faster than an INSERT of the same rows).
 
     Raises:
         TypeError: if one is not an ``Event`` or its payload is not JSON-serialisable (then none
@@ -124,17 +151,38 @@ def publish_many(events: Iterable[Event]) -> None:
         if not isinstance(event, Event):
             raise TypeError(f"Not an Event: {event!r}")
         try:
-            payload = event.to_payload()
+            payload = event.to_json()
         except (TypeError, ValueError) as exc:  # ValueError: NaN or infinity, which JSON cannot carry
             raise TypeError(f"{type(event).__name__} is not JSON-serialisable: {exc}") from exc
-        rows.append(
+        rows.append((event.event_type, event.version, payload))
+    if not rows:
+        return
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and len(rows) >= OUTBOX_COPY_MIN_EVENTS:
+        _copy_to_outbox(connection, rows, now)
+    else:
+        OutboxMessage.objects.bulk_create(
             OutboxMessage(
-                event_type=event.event_type, version=event.version, payload=payload, occurred_at=now
+                event_type=event_type, version=version, payload=json.loads(payload), occurred_at=now
             )
+            for event_type, version, payload in rows
         )
-    if rows:
-        OutboxMessage.objects.bulk_create(rows)
-        _relay_on_commit()
+    _relay_on_commit()
+
+
+def _copy_to_outbox(connection, rows: list[tuple[str, int, str]], now: datetime.datetime) -> None:
+    """
+    Write outbox rows with PostgreSQL's ``COPY``: no statement to build, no parameter to quote.
+    The rows get the ids of their order, as the INSERT would give them, so the relay keeps it.
+    """
+    from shop.kernel.models import OutboxMessage
+
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    columns = ("event_id", "event_type", "version", "payload", "occurred_at", "attempts", "last_error")
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for event_type, version, payload in rows:
+            copy.write_row((uuid.uuid4(), event_type, version, payload, now, 0, ""))
 
 
 def _relay_on_commit() -> None:

@@ -449,6 +449,47 @@ class TestCatalogSetPrices:
         assert list(price_events()) == ["SP-1"]
         assert price_events()["SP-1"]["previous_amount"] == "10.00"
 
+    def test_a_new_currency_is_a_change_from_nothing_and_unknown_rows_count_once_each(self):
+        sellable_product(price="10.00", skus=["NC-1"])
+        OutboxMessage.objects.all().delete()
+
+        result = catalog_api.set_prices(
+            rows=[
+                ("NC-1", "9.00", "CHF"),
+                ("NC-1", "10.00", "EUR"),
+                ("GONE", "1.00", "EUR"),
+                ("GONE", "1.00", "CHF"),
+            ]
+        )
+
+        assert (result.changed, result.unchanged, result.unknown_skus) == (1, 1, frozenset({"GONE"}))
+        assert price("NC-1", "CHF") == Decimal("9.00")
+        event = price_events()["NC-1"]
+        assert (event["currency"], event["amount"], event["previous_amount"]) == ("CHF", "9.00", None)
+
+    def test_a_large_chunk_writes_every_price_event_and_price_from(self):
+        """A chunk as an import sends it: on PostgreSQL arrays bound on the server and COPY."""
+        products = [
+            sellable_product(price=["50.00", "60.00"], skus=[f"LC-{n}-A", f"LC-{n}-B"]) for n in range(80)
+        ]
+        OutboxMessage.objects.all().delete()
+        rows = [
+            (f"LC-{n}-{side}", f"{n + 1}.{'25' if side == 'A' else '75'}", "EUR")
+            for n in range(80)
+            for side in "AB"
+        ]
+
+        result = catalog_api.set_prices(rows=rows)
+
+        assert (result.changed, result.unchanged, result.unknown_skus) == (160, 0, frozenset())
+        events = OutboxMessage.objects.filter(event_type="catalog.PriceChanged").order_by("id")
+        assert [(e.payload["sku"], e.payload["amount"], e.payload["previous_amount"]) for e in events] == [
+            (sku, amount, "50.00" if sku.endswith("A") else "60.00") for sku, amount, _ in rows
+        ]
+        for n, product in enumerate(products):
+            product.refresh_from_db()
+            assert product.price_from == Decimal(f"{n + 1}.25")
+
     def test_price_from_ignores_inactive_variants_and_other_currencies(self):
         product = sellable_product(price=["10.00", "20.00"], skus=["PF-1", "PF-2"])
         from catalog import services

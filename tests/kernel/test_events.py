@@ -152,6 +152,70 @@ def test_several_events_in_one_transaction_trigger_one_relay(django_capture_on_c
     assert relay_triggers(callbacks) == 1
 
 
+@pytest.mark.parametrize(
+    "count",
+    [events.OUTBOX_COPY_MIN_EVENTS - 1, events.OUTBOX_COPY_MIN_EVENTS, 1500],
+    ids=["insert", "copy-threshold", "copy-1500"],
+)
+def test_publish_many_writes_every_event_in_order_with_one_relay(count, django_capture_on_commit_callbacks):
+    """On PostgreSQL from the threshold on the rows are written by COPY; the result is the same."""
+    batch = [
+        RichEvent(
+            order_id=uuid.uuid4(),
+            placed_at=datetime.datetime(2025, 3, 4, 5, 6, 7, number, tzinfo=datetime.UTC),
+            paid_at=None,
+            lines=[uuid.uuid4()],
+            totals={"EUR": Decimal(f"{number}.50")},
+            note='quote " backslash \\ tab \t newline \n ü' if number % 2 else None,
+        )
+        for number in range(count)
+    ]
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        events.publish_many(iter(batch))
+
+    rows = list(OutboxMessage.objects.order_by("id"))
+    assert [RichEvent.from_payload(row.envelope()["payload"]) for row in rows] == batch
+    assert {(row.event_type, row.version, row.attempts, row.last_error, row.sent_at) for row in rows} == {
+        ("tests.kernel.RichEvent", 1, 0, "", None)
+    }
+    assert len({row.event_id for row in rows}) == count
+    assert len({row.occurred_at for row in rows}) == 1
+    assert relay_triggers(callbacks) == 1
+
+
+def test_events_copied_in_a_rolled_back_savepoint_are_gone(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(), transaction.atomic():
+        publish(ProductChanged(product_id=1, slug="kept", change="updated"))
+        with pytest.raises(Abort), transaction.atomic():
+            events.publish_many(
+                ProductChanged(product_id=number, slug=f"gone-{number}", change="updated")
+                for number in range(events.OUTBOX_COPY_MIN_EVENTS * 2)
+            )
+            raise Abort
+
+    assert list(OutboxMessage.objects.values_list("payload__slug", flat=True)) == ["kept"]
+
+
+def test_a_bad_event_in_a_large_batch_writes_none_of_it():
+    batch = [LooseEvent(value=number) for number in range(events.OUTBOX_COPY_MIN_EVENTS * 2)]
+    batch.insert(150, LooseEvent(value=float("nan")))
+
+    with transaction.atomic(), pytest.raises(TypeError, match="not JSON-serialisable"):
+        events.publish_many(batch)
+
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_dataclass_in_a_field_travels_as_its_fields():
+    @dataclasses.dataclass(frozen=True)
+    class Line:
+        sku: str
+        quantity: int
+
+    assert LooseEvent(value=[Line("HAM-1", 2)]).to_payload() == {"value": [{"sku": "HAM-1", "quantity": 2}]}
+
+
 # --- publish: what it refuses ---------------------------------------------------------------
 
 
