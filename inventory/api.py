@@ -17,7 +17,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from django.core.exceptions import ValidationError
 
 from inventory import selectors, services
-from inventory.data import Availability, ReservationInfo, Shortage, StockDetail, StockLine, WarehouseStock
+from inventory.data import (
+    Availability,
+    LevelsSet,
+    ReservationInfo,
+    Shortage,
+    StockDetail,
+    StockLine,
+    WarehouseStock,
+)
 from inventory.models import MAX_QUANTITY, REFERENCE_MAX_LENGTH, SKU_VALIDATOR
 
 #: The longest a reservation may be made for (30 days).
@@ -221,6 +229,51 @@ def set_on_hand(*, sku: str, warehouse: str, on_hand: int, reason: str = "adjust
     """
     _check_quantity(on_hand, "on_hand")
     return _change_on_hand(sku=sku, warehouse=warehouse, on_hand=on_hand, reason=reason)
+
+
+def set_on_hand_many(*, levels: Sequence[tuple[str, str, int]], reason: str = "adjustment") -> LevelsSet:
+    """
+    Set what warehouses have of many SKUs in one short transaction (a stock feed): ``levels``
+    holds ``(sku, warehouse code, on_hand)``. Each row is checked and applied on its own terms,
+    as ``set_on_hand`` would (the same ledger rows and ``StockChanged``), with a few bulk
+    statements for the whole batch; a row that cannot be applied is reported in ``rejected``
+    by its index (a malformed SKU, ``on_hand`` not an integer in 0..2**63-1, an unknown
+    warehouse, below what is reserved there, the same SKU and warehouse as an earlier row) and
+    the others are applied. Keep batches to a few thousand rows: their stock rows stay locked
+    until the caller's transaction ends.
+
+    Raises:
+        ValueError: an empty ``reason``.
+    """
+    _check_reference(reason, "reason")
+    rejected: dict[int, str] = {}
+    accepted: dict[int, tuple[str, str, int]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for index, level in enumerate(levels):
+        if not isinstance(level, (tuple, list)) or len(level) != 3 or not isinstance(level[1], str):
+            rejected[index] = f"Not (sku, warehouse code, on_hand): {level!r}."
+            continue
+        sku, warehouse, on_hand = level
+        try:
+            _check_sku(sku)
+            _check_quantity(on_hand, "on_hand")
+        except ValueError as exc:
+            rejected[index] = str(exc)
+            continue
+        if (sku, warehouse) in seen:
+            rejected[index] = f"{sku} in {warehouse} appears more than once; only the first is applied."
+            continue
+        seen[(sku, warehouse)] = index
+        accepted[index] = (sku, warehouse, on_hand)
+    changed = refused = 0
+    if accepted:
+        indexes = list(accepted)
+        changed, not_applied = services.stock_set_on_hand_many(levels=list(accepted.values()), reason=reason)
+        rejected.update({indexes[position]: message for position, message in not_applied.items()})
+        refused = len(not_applied)
+    return LevelsSet(
+        changed=changed, unchanged=len(accepted) - refused - changed, rejected=dict(sorted(rejected.items()))
+    )
 
 
 def adjust_on_hand(*, sku: str, warehouse: str, delta: int, reason: str = "adjustment") -> StockDetail:

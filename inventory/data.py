@@ -64,3 +64,15 @@ class ReservationInfo:
     reference: str
     expires_at: datetime
     lines: tuple[StockLine, ...]
+
+
+@dataclass(frozen=True)
+class LevelsSet:
+    """
+    What ``set_on_hand_many`` did: how many rows ``changed`` a level, how many were
+    ``unchanged``, and the ``rejected`` ones as ``{index in the input: why}``.
+    """
+
+    changed: int
+    unchanged: int
+    rejected: dict[int, str]

@@ -23,7 +23,7 @@ each, whatever the number of lines.
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -278,7 +278,7 @@ class _LockedStock:
         """Write the changes, the ledger and the events; return how many reservations were deleted."""
         changed = [row for key, row in self.rows.items() if (row.on_hand, row.reserved) != self._initial[key]]
         if changed:
-            StockLevel.objects.bulk_update(changed, ["on_hand", "reserved"])
+            _write_counters(changed)
         if self._deleted_lines:
             ReservationLine.objects.filter(pk__in=self._deleted_lines).delete()
         deleted = 0
@@ -339,6 +339,25 @@ class _LockedStock:
             if after != seen or after != stored:
                 events.append(StockChanged(sku=sku, available=after, in_stock=after > 0))
         publish_many(events)
+
+
+def _write_counters(rows: list[StockLevel]) -> None:
+    """
+    Write ``on_hand`` and ``reserved`` of locked stock rows with one UPDATE. On PostgreSQL the
+    values travel as arrays (``unnest``): Django's ``bulk_update`` builds a ``CASE`` with a
+    condition per row, whose cost grows with the square of a feed's batch.
+    """
+    if connection.vendor != "postgresql":
+        StockLevel.objects.bulk_update(rows, ["on_hand", "reserved"])
+        return
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET on_hand = v.on_hand, reserved = v.reserved "  # noqa: S608 - a model's table
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, on_hand, reserved) "
+            "WHERE s.id = v.id",
+            [[row.pk for row in rows], [row.on_hand for row in rows], [row.reserved for row in rows]],
+        )
 
 
 # --- reservations ---------------------------------------------------------------------------
@@ -458,6 +477,61 @@ def stock_set_on_hand(
         kind = Kind.RECEIPT if reason == "receipt" and change > 0 else Kind.ADJUSTMENT
         stock.change_on_hand(sku, warehouse.pk, change, kind=kind, reference=reason)
     stock.save()
+
+
+@transaction.atomic
+def stock_set_on_hand_many(
+    *, levels: Sequence[tuple[str, str, int]], reason: str
+) -> tuple[int, dict[int, str]]:
+    """
+    Set what warehouses have of many SKUs at once (an ERP's stock feed): ``levels`` holds
+    ``(sku, warehouse_code, on_hand)`` with well-formed SKUs and quantities, one per SKU and
+    warehouse. Missing stock rows are created, then every stock row of the SKUs is locked with
+    one statement in the usual order, the expired reservation lines on them reclaimed, and the
+    changes written with one UPDATE, one ledger INSERT and one outbox write, as a single-row set
+    would write them. Returns ``(changed, rejected)``: ``rejected`` maps the index of a row
+    that was not applied to why (an unknown warehouse, below what is reserved there).
+    """
+    rejected: dict[int, str] = {}
+    warehouses = {
+        warehouse.code: warehouse
+        for warehouse in Warehouse.objects.filter(code__in={code for _, code, _ in levels})
+    }
+    wanted: list[tuple[int, str, int, int]] = []  # (index, sku, warehouse_id, on_hand)
+    for index, (sku, code, on_hand) in enumerate(levels):
+        if code in warehouses:
+            wanted.append((index, sku, warehouses[code].pk, on_hand))
+        else:
+            rejected[index] = f"Unknown warehouse {code!r}."
+    if not wanted:
+        return 0, rejected
+    skus = {sku for _, sku, _, _ in wanted}
+    held = set(StockLevel.objects.filter(sku__in=skus).values_list("sku", "warehouse_id"))
+    StockLevel.objects.bulk_create(
+        [
+            StockLevel(sku=sku, warehouse_id=warehouse_id)
+            for _, sku, warehouse_id, _ in wanted
+            if (sku, warehouse_id) not in held
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    stock = _LockedStock(skus)
+    changed = 0
+    for index, sku, warehouse_id, on_hand in wanted:
+        row = stock.rows[(sku, warehouse_id)]
+        if on_hand < row.reserved:
+            rejected[index] = str(
+                BelowReserved(sku=sku, warehouse=row.warehouse.code, on_hand=on_hand, reserved=row.reserved)
+            )
+            continue
+        change = on_hand - row.on_hand
+        if change:
+            kind = Kind.RECEIPT if reason == "receipt" and change > 0 else Kind.ADJUSTMENT
+            stock.change_on_hand(sku, warehouse_id, change, kind=kind, reference=reason)
+            changed += 1
+    stock.save()
+    return changed, rejected
 
 
 @transaction.atomic

@@ -2,11 +2,14 @@
 Inbound stock sync from the ERP: a feed of stock levels applied through ``inventory.api``.
 
 The feed is CSV with the header ``sku,warehouse,on_hand`` or JSON lines with those keys, one
-object per line. Each valid row sets what a warehouse has of a SKU with
-``inventory.api.set_on_hand`` (reason ``erp-sync``), in a transaction of its own (inventory's
-rule: one stock write per transaction, no long locks). Setting a level is absolute, so a feed
-applied twice changes nothing the second time: inventory writes a ledger row only for a change.
+object per line. Valid rows are applied in chunks (``STOCK_SYNC_CHUNK_ROWS``, default 1,000) with
+``inventory.api.set_on_hand_many`` (reason ``erp-sync``), each chunk in a transaction of its own
+(short: the stock rows of a chunk are locked until it commits). Setting a level is absolute, so a
+feed applied twice changes nothing the second time: inventory writes a ledger row only for a
+change.
 
+The job runs through ``importing.job_run`` like the other imports: ``queued`` → ``running`` →
+``done`` or ``failed``; a job left running by a dead worker starts over (harmless, see above).
 Rows are numbered as the file's lines (a CSV's header is line 1, its first row line 2). Rejected
 rows (malformed SKU, SKU unknown to the catalog, unknown warehouse, on hand not an integer
 ≥ 0, below what is reserved there, the same SKU and warehouse twice) are reported in the
@@ -15,31 +18,27 @@ job's ``errors`` with their row number; the other rows are applied.
 
 import codecs
 import csv
-import itertools
 import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
+from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.utils import timezone
 
 from catalog import api as catalog_api
 from integrations.models import ImportJob
+from integrations.services import importing
 from inventory import api as inventory_api
 
 logger = logging.getLogger(__name__)
 
 REASON = "erp-sync"
 COLUMNS = ("sku", "warehouse", "on_hand")
-CHUNK_SIZE = 1000
-MAX_ERRORS = 1000
+DEFAULT_CHUNK_ROWS = 1000
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
-
-
-class FeedError(ValueError):
-    """The feed as a whole cannot be read (bad header, not CSV or JSON lines, bad encoding)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def stock_sync_create(
     content = ContentFile(file) if isinstance(file, bytes) else file
     name = name or getattr(content, "name", "") or "stock.csv"
     with transaction.atomic():
-        job = ImportJob(kind=ImportJob.Kind.STOCK, original_name=name[:255])
+        job = ImportJob(kind=ImportJob.Kind.STOCK, original_name=name[:255], created_by_id=created_by_id)
         job.file.save(name.rsplit("/", 1)[-1], content, save=False)
         job.save()
         if enqueue:
@@ -71,79 +70,51 @@ def stock_sync_create(
     return job
 
 
-def stock_sync_apply(job_id: str) -> ImportJob | None:
+def stock_sync_apply(job_id: str, *, chunk_rows: int | None = None) -> ImportJob | None:
     """
     Apply the feed of the stock job ``job_id`` and write its report. Idempotent: a job done or
     failed is left alone (None); a job left running by a dead worker is applied again, which
     changes nothing already applied.
     """
-    claimed = ImportJob.objects.filter(
-        pk=job_id, kind=ImportJob.Kind.STOCK, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-    ).update(status=ImportJob.Status.RUNNING, started_at=timezone.now(), failure="")
-    if not claimed:
+    job = ImportJob.objects.filter(pk=job_id, kind=ImportJob.Kind.STOCK).only("original_name", "file").first()
+    if job is None:
         return None
-    job = ImportJob.objects.get(pk=job_id)
-    job.rows_total = job.rows_applied = job.rows_rejected = 0
-    job.errors = []
-    try:
-        with job.file.open("rb") as raw:
-            for chunk in _chunks(_parse(raw, job.original_name or job.file.name), CHUNK_SIZE):
-                _apply_chunk(job, chunk)
-    except Exception as exc:
-        job.status = ImportJob.Status.FAILED
-        job.failure = f"{type(exc).__name__}: {exc}"[:2000]
-        if not isinstance(exc, FeedError):
-            logger.exception("Stock sync %s failed", job.pk)
-    else:
-        job.status = ImportJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.save()
-    return job
-
-
-def _apply_chunk(job: ImportJob, chunk: list["StockRow | tuple[int, str]"]) -> None:
-    job.rows_total += len(chunk)
-    candidates = [row for row in chunk if isinstance(row, StockRow)]
-    known = catalog_api.get_variants(skus=[row.sku for row in candidates])
-    for row in chunk:
-        if not isinstance(row, StockRow):
-            _reject(job, *row)
-        elif row.sku not in known:
-            _reject(job, row.row, f"Unknown SKU {row.sku!r}.")
-        else:
-            try:
-                inventory_api.set_on_hand(
-                    sku=row.sku, warehouse=row.warehouse, on_hand=row.on_hand, reason=REASON
-                )
-            except inventory_api.UnknownWarehouse:
-                _reject(job, row.row, f"Unknown warehouse {row.warehouse!r}.")
-            except inventory_api.ReservedStockError as exc:
-                _reject(
-                    job,
-                    row.row,
-                    f"on_hand {row.on_hand} is below the {exc.reserved} reserved in {row.warehouse}.",
-                )
-            except ValueError as exc:
-                _reject(job, row.row, str(exc))
-            else:
-                job.rows_applied += 1
-    ImportJob.objects.filter(pk=job.pk).update(
-        rows_total=job.rows_total,
-        rows_applied=job.rows_applied,
-        rows_rejected=job.rows_rejected,
-        errors=job.errors,
+    name = job.original_name or job.file.name
+    return importing.job_run(
+        job_id=job_id,
+        kind=ImportJob.Kind.STOCK,
+        chunk_rows=chunk_rows or getattr(settings, "STOCK_SYNC_CHUNK_ROWS", DEFAULT_CHUNK_ROWS),
+        rows=lambda stream, report: _valid_rows(stream, name, report),
+        apply=_apply,
     )
 
 
-def _reject(job: ImportJob, row: int, message: str) -> None:
-    job.rows_rejected += 1
-    if len(job.errors) < MAX_ERRORS:
-        job.errors.append({"row": row, "message": message})
+def _apply(chunk: list[StockRow], report: importing.ImportReport) -> None:
+    known = catalog_api.get_variants(skus=[row.sku for row in chunk])
+    rows = []
+    for row in chunk:
+        if row.sku in known:
+            rows.append(row)
+        else:
+            report.reject(row.row, f"Unknown SKU {row.sku!r}.")
+    result = inventory_api.set_on_hand_many(
+        levels=[(row.sku, row.warehouse, row.on_hand) for row in rows], reason=REASON
+    )
+    for index, row in enumerate(rows):
+        if index in result.rejected:
+            report.reject(row.row, result.rejected[index])
+        else:
+            report.rows_applied += 1
 
 
-def _chunks(rows: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(itertools.islice(rows, size)):
-        yield chunk
+def _valid_rows(raw: IO[bytes], name: str, report: importing.ImportReport) -> Iterator[StockRow]:
+    """Yield the rows that pass the checks made without the database, rejecting the others."""
+    for row in _parse(raw, name):
+        report.rows_total += 1
+        if isinstance(row, StockRow):
+            yield row
+        else:
+            report.reject(*row)
 
 
 def _parse(raw, name: str) -> Iterator["StockRow | tuple[int, str]"]:
@@ -167,14 +138,18 @@ def _parse(raw, name: str) -> Iterator["StockRow | tuple[int, str]"]:
                 seen.add(key)
             yield row
     except UnicodeDecodeError as exc:
-        raise FeedError(f"The feed is not UTF-8: {exc}") from None
+        raise importing.ImportFileUnreadable(f"The feed is not UTF-8: {exc}") from None
+    except csv.Error as exc:
+        raise importing.ImportFileUnreadable(f"The feed is not valid CSV: {exc}") from None
 
 
 def _csv_records(text) -> Iterator[tuple[int, dict | str]]:
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None or [column.strip().lower() for column in header] != list(COLUMNS):
-        raise FeedError(f"The CSV header must be {','.join(COLUMNS)}, not {','.join(header or [])!r}.")
+        raise importing.ImportFileUnreadable(
+            f"The CSV header must be {','.join(COLUMNS)}, not {','.join(header or [])!r}."
+        )
     for values in reader:
         number = reader.line_num
         if not values or values == [""]:

@@ -23,9 +23,9 @@ def catalog():
     inventory_api.ensure_warehouse(code="north", name="North", priority=1)
 
 
-def run(content: str, name: str = "stock.csv") -> ImportJob:
+def run(content: str, name: str = "stock.csv", chunk_rows: int | None = None) -> ImportJob:
     job = stock_sync.stock_sync_create(file=content.encode(), name=name, enqueue=False)
-    return stock_sync.stock_sync_apply(str(job.id))
+    return stock_sync.stock_sync_apply(str(job.id), chunk_rows=chunk_rows)
 
 
 def on_hand(sku: str) -> dict[str, int]:
@@ -73,7 +73,8 @@ def test_a_changed_level_writes_the_difference():
     assert len(erp_movements()) == 4
 
 
-def test_bad_rows_are_rejected_with_their_row_numbers_and_the_rest_applied():
+@pytest.mark.parametrize("chunk_rows", [1, 3, None], ids=["chunks-of-1", "chunks-of-3", "default-chunks"])
+def test_bad_rows_are_rejected_with_their_row_numbers_and_the_rest_applied(chunk_rows):
     inventory_api.set_on_hand(sku="B-1", warehouse="main", on_hand=4)
     inventory_api.reserve(reference="cart-1", lines=[StockLine(sku="B-1", quantity=3)], ttl_seconds=600)
     feed = (
@@ -91,7 +92,7 @@ def test_bad_rows_are_rejected_with_their_row_numbers_and_the_rest_applied():
         "bad sku!,main,1\n"  # 12: malformed SKU
         "A-2,main,8\n"  # 13: fine
     )
-    job = run(feed)
+    job = run(feed, chunk_rows=chunk_rows)
     assert (job.status, job.rows_total, job.rows_applied, job.rows_rejected) == ("done", 12, 2, 10)
     errors = {error["row"]: error["message"] for error in job.errors}
     assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]

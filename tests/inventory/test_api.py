@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from inventory import api
-from inventory.data import Availability, Shortage, StockDetail, StockLine, WarehouseStock
+from inventory.data import Availability, LevelsSet, Shortage, StockDetail, StockLine, WarehouseStock
 from inventory.models import Reservation, ReservationLine, StockLevel, StockMovement
 from shop.kernel.models import OutboxMessage
 from tests.inventory.factories import WarehouseFactory, expire, levels, lines, replayed, stock, stored
@@ -536,6 +536,119 @@ class TestOnHand:
         assert list(Warehouse.objects.values_list("code", "name", "priority")) == [("main", "Main hall", 2)]
         with pytest.raises(ValueError):
             api.ensure_warehouse(code="not a slug", name="X")
+
+
+class TestSetOnHandMany:
+    """``set_on_hand_many``: a stock feed's batch, row by row as ``set_on_hand`` but in bulk."""
+
+    def test_applies_each_row_as_set_on_hand_would(self):
+        stock("A", 5)
+        stock("B", 3, warehouse="north", priority=1)
+        OutboxMessage.objects.all().delete()
+        before = StockMovement.objects.count()
+
+        result = api.set_on_hand_many(
+            levels=[
+                ("A", "main", 8),
+                ("A", "north", 2),
+                ("B", "north", 3),
+                ("C", "main", 0),
+                ("B", "main", 1),
+            ],
+            reason="erp-sync",
+        )
+
+        assert result == LevelsSet(changed=3, unchanged=2, rejected={})
+        assert (levels("A"), levels("B"), levels("C")) == (
+            {"main": (8, 0), "north": (2, 0)},
+            {"main": (1, 0), "north": (3, 0)},
+            {"main": (0, 0)},  # a stock row, no ledger row: nothing changed
+        )
+        assert sorted(
+            StockMovement.objects.order_by("id")[before:].values_list(
+                "kind", "sku", "on_hand_delta", "reference"
+            )
+        ) == [
+            ("adjustment", "A", 2, "erp-sync"),
+            ("adjustment", "A", 3, "erp-sync"),
+            ("adjustment", "B", 1, "erp-sync"),
+        ]
+        assert stock_events() == [
+            {"sku": "A", "available": 10, "in_stock": True},
+            {"sku": "B", "available": 4, "in_stock": True},
+        ]
+        assert stored() == replayed()
+
+    def test_receipts_for_increases_with_the_reason_receipt(self):
+        stock("A", 5)
+
+        api.set_on_hand_many(levels=[("A", "main", 9)], reason="receipt")
+        api.set_on_hand_many(levels=[("A", "main", 4)], reason="receipt")
+
+        assert movements(sku="A", reference="receipt") == [
+            ("adjustment", "A", "main", -5, 0, "receipt"),
+            ("receipt", "A", "main", 4, 0, "receipt"),
+            ("receipt", "A", "main", 5, 0, "receipt"),
+        ]
+
+    def test_rejects_rows_by_index_and_applies_the_others(self):
+        stock("A", 5)
+        stock("R", 5)
+        stock("S", 5)
+        reserve("checkout-1", R=3, S=3)
+
+        result = api.set_on_hand_many(
+            levels=[
+                ("A", "main", 6),  # 0: fine
+                ("A", "nowhere", 1),  # 1: unknown warehouse
+                ("R", "main", 2),  # 2: below the 3 reserved
+                ("bad sku!", "main", 1),  # 3: malformed SKU
+                ("A", "main", -1),  # 4: not a quantity
+                ("A", "main", 7),  # 5: A in main twice
+                ("A", "main"),  # 6: not a triple
+                ("S", "main", 3),  # 7: fine: exactly what is reserved
+            ],
+            reason="erp-sync",
+        )
+
+        assert (result.changed, result.unchanged) == (2, 0)
+        assert sorted(result.rejected) == [1, 2, 3, 4, 5, 6]
+        assert "nowhere" in result.rejected[1]
+        assert "3 are reserved" in result.rejected[2]
+        assert "Not a SKU" in result.rejected[3]
+        assert "on_hand" in result.rejected[4]
+        assert "more than once" in result.rejected[5]
+        assert "sku, warehouse" in result.rejected[6]
+        assert levels("A") == {"main": (6, 0)}
+        assert levels("R") == {"main": (5, 3)}
+        assert levels("S") == {"main": (3, 3)}
+        assert not StockLevel.objects.filter(warehouse__code="nowhere").exists()
+
+    def test_expired_reservations_do_not_hold_on_hand_up(self):
+        stock("A", 5)
+        reserve("checkout-1", A=3)
+        expire("checkout-1")
+
+        assert api.set_on_hand_many(levels=[("A", "main", 0)], reason="count").rejected == {}
+        assert levels("A") == {"main": (0, 0)}
+        assert not Reservation.objects.exists()
+        assert stored() == replayed()
+
+    def test_an_empty_reason_is_refused(self):
+        with pytest.raises(ValueError, match="reason"):
+            api.set_on_hand_many(levels=[("A", "main", 1)], reason="")
+
+    def test_query_count_does_not_grow_with_the_batch(self):
+        WarehouseFactory(code="main")
+
+        def queries(count: int, offset: int) -> int:
+            batch = [(f"Q-{offset + number}", "main", number + 1) for number in range(count)]
+            with CaptureQueriesContext(connection) as captured:
+                result = api.set_on_hand_many(levels=batch, reason="erp-sync")
+            assert result.changed == count
+            return len(captured)
+
+        assert queries(3, 0) == queries(60, 1000)  # SQLite splits larger statements by its parameter limit
 
 
 class TestReleaseExpired:

@@ -15,7 +15,7 @@ from django.db import close_old_connections, connection
 from inventory import api
 from inventory.data import StockLine
 from inventory.models import StockLevel
-from tests.inventory.factories import replayed, stock, stored
+from tests.inventory.factories import levels, replayed, stock, stored
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -172,3 +172,33 @@ def test_reserve_and_commit_together_sell_exactly_the_stock(capsys):
     assert all(0 <= reserved <= on_hand for on_hand, reserved in watcher.samples)
     assert stored() == replayed()
     close_old_connections()
+
+
+def test_stock_feeds_and_reservations_on_the_same_skus_do_not_deadlock(capsys):
+    """Feed batches name the SKUs in any order; every write locks them in the one order."""
+    skus = [f"FEED-{index}" for index in range(20)]
+    for sku in skus:
+        stock(sku, 100, warehouse="near", priority=1)
+        stock(sku, 100, warehouse="far", priority=2)
+
+    def work(thread, attempt):
+        if thread % 4 == 0:  # a feed: every SKU in both warehouses, in shuffled order
+            levels = [(sku, warehouse, 100 + attempt) for sku in skus for warehouse in ("near", "far")]
+            result = api.set_on_hand_many(levels=random.sample(levels, len(levels)), reason="erp-sync")
+            assert result.rejected == {}
+        else:
+            order = random.sample(skus, 5)
+            api.reserve(
+                reference=f"c-{thread}-{attempt}", lines=[StockLine(sku, 1) for sku in order], ttl_seconds=600
+            )
+
+    counts = run_together(20, 5, work)
+
+    availability = api.get_availability(skus=skus)
+    report(capsys, "5 feed threads + 15 reserving threads x 5", counts)
+    assert counts == {"ok": 100}
+    assert sum(availability[sku].reserved for sku in skus) == 15 * 5 * 5
+    # Each feed is one transaction: the last one committed set every level.
+    final = {on_hand for sku in skus for on_hand, _ in levels(sku).values()}
+    assert len(final) == 1 and final <= set(range(100, 105))
+    assert stored() == replayed()
