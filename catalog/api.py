@@ -171,8 +171,8 @@ def check_products(*, rows: Sequence[ProductRow]) -> list[ProductProblems]:
     ``ProductProblems.product`` refuses the whole row (a malformed slug, an empty name, an
     unknown category or attribute code, a value of the wrong type for the attribute's kind, a
     slug given twice); ``ProductProblems.skus`` refuses only those variants (a malformed SKU, one
-    given twice, one belonging to another product, an empty name). An empty ``ProductProblems``
-    is false.
+    given twice, one belonging to another product, an empty name, an ``is_active`` not a bool).
+    An empty ``ProductProblems`` is false.
     """
     return services.products_check(rows=rows)
 
@@ -181,11 +181,13 @@ def upsert_products(*, rows: Sequence[ProductRow]) -> UpsertResult:
     """
     Create or update ``rows`` in one transaction, for imports: call it per chunk (a few thousand
     variants). Products are found by slug and variants by SKU (created if new, else their
-    changed fields written); attribute values are set in the column of the attribute's kind;
-    variants and attributes not named are left alone. The read models (``sku_text``,
-    ``price_from``, ``in_stock``, the search vector) of the products that changed are
-    refreshed, a ``ProductChanged`` is published for each (one INSERT) and their cached details
-    are dropped on commit; unchanged products publish nothing.
+    changed name or ``is_active`` written); attribute values are set in the column of the
+    attribute's kind; variants and attributes not named are left alone, nothing is deleted. The
+    read models of the products that changed are refreshed as a single variant's change
+    refreshes them (``price_from`` and ``in_stock`` from their active variants only,
+    ``sku_text``, the search vector), so a variant given ``is_active=False`` leaves them; a
+    ``ProductChanged`` is published for each (one INSERT) and their cached details are dropped
+    on commit; unchanged products publish nothing.
 
     Raises:
         ValueError: ``check_products`` finds a problem in a row (nothing is written then); the

@@ -56,7 +56,11 @@ class PriceResult:
 
 @dataclass(frozen=True)
 class VariantRow:
-    """A variant as a product import gives it (``catalog.api.upsert_products``)."""
+    """
+    A variant as a product import gives it (``catalog.api.upsert_products``). ``is_active`` False
+    takes the variant off sale without deleting it: it leaves the product page, the product's
+    ``price_from`` and ``in_stock`` and the feeds; True puts it back.
+    """
 
     sku: str
     name: str

@@ -581,6 +581,8 @@ def products_check(*, rows: Sequence[ProductRow]) -> list[ProductProblems]:
                 )
             elif not variant.name.strip() or len(variant.name) > 300:
                 skus[variant.sku] = f"SKU {variant.sku!r}: the variant name must have 1-300 characters."
+            elif not isinstance(variant.is_active, bool):
+                skus[variant.sku] = f"SKU {variant.sku!r}: is_active must be True or False."
             seen_skus.add(variant.sku)
         result.append(ProductProblems(product=tuple(product), skus=skus))
     return result
@@ -593,6 +595,10 @@ def products_upsert(*, rows: Sequence[ProductRow]) -> UpsertResult:
     values in the current transaction, then refresh the read models of the products that
     changed, publish one ``ProductChanged`` each (one INSERT) and drop their cached details on
     commit. Rows must pass ``products_check`` (the caller's job, ``catalog.api``).
+
+    A variant's ``is_active`` is written like its name. The read models are refreshed by
+    ``refresh_read_models``, as after ``variant_save``: ``price_from`` and ``in_stock`` count
+    active variants only, so deactivating a variant takes it out of both.
     """
     categories = dict(
         Category.objects.filter(slug__in={row.category_slug for row in rows}).values_list("slug", "pk")

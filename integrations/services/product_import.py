@@ -1,24 +1,34 @@
 """
 Product imports (PIM): staff upload a CSV or JSON-lines feed of variants; a worker validates every
 row and upserts the valid ones in chunks through ``catalog.api.upsert_products`` (products by
-slug, variants by SKU, names, descriptions, categories, attribute values).
+slug, variants by SKU, names, descriptions, categories, attribute values, whether a variant is
+active).
 
 The feed has one row per variant, the rows of one product together:
 
 - CSV, header exactly ``sku,product_slug,product_name,variant_name,category,description,attributes``
-  (``attributes`` a JSON object string, may be empty); rows numbered as a spreadsheet shows
-  them (header = row 1);
-- JSON lines (``.jsonl``), one object per line with the same keys (``attributes`` an object);
-  rows numbered by line (the first line is row 1).
+  or that header followed by ``,active`` (``attributes`` a JSON object string, may be empty;
+  ``active`` one of ``true``/``false``/``1``/``0``/``yes``/``no``, any case, empty = true); rows
+  numbered as a spreadsheet shows them (header = row 1);
+- JSON lines (``.jsonl``), one object per line with the same keys (``attributes`` an object,
+  ``active`` optional, a JSON boolean; absent or null = true); rows numbered by line (the first
+  line is row 1).
+
+``active`` is how a PIM takes a variant off sale: nothing is ever deleted. The feed is the master
+of the flag for the variants it names: a row without ``active`` (or a CSV without the column)
+makes its variant active, so a variant switched off in the admin is switched on again by the next
+feed that lists it without ``false``. An inactive variant leaves the product page, the product's
+``price_from`` and ``in_stock`` and the exports (the catalog's read models are refreshed).
 
 Row rules (each rejected row is reported with its number, see ``importing``): ``sku``,
 ``product_slug``, ``product_name`` and ``category`` are required; ``variant_name`` defaults to
-the product name; ``attributes`` must be a JSON object. The product's fields are taken from its
-first row; a later row of the same product with a different name, category, description or
-attributes is rejected. A SKU given twice: the first row wins, later ones are rejected. Then,
-per chunk, ``catalog.api.check_products``: a malformed slug or SKU, an unknown category or
-attribute code, a value of the wrong type for the attribute's kind (rejects all the product's
-rows in the chunk), a SKU of another product (rejects that row).
+the product name; ``attributes`` must be a JSON object; ``active`` must be one of the values
+above. The product's fields are taken from its first row; a later row of the same product with a
+different name, category, description or attributes is rejected (``active`` is the variant's
+own). A SKU given twice: the first row wins, later ones are rejected. Then, per chunk,
+``catalog.api.check_products``: a malformed slug or SKU, an unknown category or attribute code, a
+value of the wrong type for the attribute's kind (rejects all the product's rows in the chunk), a
+SKU of another product (rejects that row).
 
 Every chunk (``PRODUCT_IMPORT_CHUNK_ROWS``, default 1,000 rows) is its own transaction, and
 progress is saved after each. A product whose rows straddle two chunks is upserted twice, with
@@ -26,6 +36,7 @@ the same fields: an upsert leaves the variants it does not name alone.
 """
 
 import codecs
+import csv
 import json
 import logging
 import uuid
@@ -43,6 +54,10 @@ from integrations.services import importing
 logger = logging.getLogger(__name__)
 
 HEADER = ("sku", "product_slug", "product_name", "variant_name", "category", "description", "attributes")
+ACTIVE = "active"
+HEADER_WITH_ACTIVE = (*HEADER, ACTIVE)
+CSV_TRUE = frozenset({"", "true", "1", "yes"})
+CSV_FALSE = frozenset({"false", "0", "no"})
 REQUIRED = ("sku", "product_slug", "product_name", "category")
 DEFAULT_CHUNK_ROWS = 1000
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -61,13 +76,14 @@ def check_upload(upload) -> None:
 
     Raises:
         importing.ImportFileInvalid: ``too_large``, ``empty``, ``not_csv`` (neither a CSV nor
-            JSON lines, or not UTF-8), ``bad_header`` (a CSV whose first line is not ``HEADER``,
-            or JSON lines whose first line is not a JSON object).
+            JSON lines, or not UTF-8), ``bad_header`` (a CSV whose first line is neither
+            ``HEADER`` nor ``HEADER_WITH_ACTIVE``, or JSON lines whose first line is not a JSON
+            object).
     """
     name = (upload.name or "").lower()
     content_type = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
     if not (name.endswith(JSONL_SUFFIXES) or (content_type in JSONL_TYPES and not name.endswith(".csv"))):
-        importing.check_csv_upload(upload, header=HEADER, max_bytes=max_upload_bytes())
+        _check_csv_upload(upload)
         return
     if upload.size is not None and upload.size > max_upload_bytes():
         raise importing.ImportFileInvalid(
@@ -93,6 +109,30 @@ def check_upload(upload) -> None:
         raise importing.ImportFileInvalid(
             "bad_header", "The first line of a JSON-lines file must be a JSON object."
         )
+
+
+def _check_csv_upload(upload) -> None:
+    """``importing.check_csv_upload`` for either header: without or with the ``active`` column."""
+    try:
+        importing.check_csv_upload(upload, header=HEADER, max_bytes=max_upload_bytes())
+        return
+    except importing.ImportFileInvalid as exc:
+        if exc.code != "bad_header":
+            raise
+    try:
+        importing.check_csv_upload(upload, header=HEADER_WITH_ACTIVE, max_bytes=max_upload_bytes())
+    except importing.ImportFileInvalid as exc:
+        if exc.code != "bad_header":
+            raise  # e.g. the header with the active column and no row: ``empty``
+        upload.seek(0)
+        lines = codecs.getincrementaldecoder("utf-8-sig")().decode(upload.read(1024)).splitlines()
+        upload.seek(0)
+        first = lines[0].strip() if lines else ""
+        raise importing.ImportFileInvalid(
+            "bad_header",
+            f"The first line must be exactly {','.join(HEADER)!r}, optionally followed by ',{ACTIVE}', "
+            f"not {first[:100]!r}.",
+        ) from None
 
 
 def product_import_create(*, upload, created_by_id: int | None = None) -> ImportJob:
@@ -148,11 +188,19 @@ def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
     start = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     stream.seek(0)
     if not start.startswith(b"{"):
-        for row, fields in importing.csv_rows(stream, header=HEADER):
-            if len(fields) != len(HEADER):
-                yield row, f"Expected {len(HEADER)} fields ({','.join(HEADER)}), found {len(fields)}."
-            else:
-                yield row, dict(zip(HEADER, fields, strict=True))
+        header = _csv_header(stream)
+        for row, fields in importing.csv_rows(stream, header=header):
+            if len(fields) != len(header):
+                yield row, f"Expected {len(header)} fields ({','.join(header)}), found {len(fields)}."
+                continue
+            record: dict = dict(zip(header, fields, strict=True))
+            if ACTIVE in record:
+                try:
+                    record[ACTIVE] = _csv_flag(record[ACTIVE])
+                except ValueError as exc:
+                    yield row, str(exc)
+                    continue
+            yield row, record
         return
     row = 0
     try:
@@ -171,6 +219,48 @@ def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
         raise importing.ImportFileUnreadable(
             f"The file is not UTF-8 text (row {row}): {exc.reason}."
         ) from exc
+
+
+def _csv_header(stream: IO[bytes]) -> tuple[str, ...]:
+    """
+    The header the CSV in ``stream`` has: ``HEADER_WITH_ACTIVE`` if its first line is that, else
+    ``HEADER`` (which ``importing.csv_rows`` then insists on). The stream is rewound.
+    """
+    first = stream.readline(64 * 1024)
+    stream.seek(0)
+    try:
+        fields = next(csv.reader([first.decode("utf-8-sig")]), [])
+    except (UnicodeDecodeError, csv.Error):
+        return HEADER  # ``csv_rows`` says what is wrong with it
+    return HEADER_WITH_ACTIVE if [field.strip() for field in fields] == list(HEADER_WITH_ACTIVE) else HEADER
+
+
+def _csv_flag(value: str) -> bool:
+    """
+    The CSV ``active`` column as a boolean: ``true``/``1``/``yes`` or empty, ``false``/``0``/``no``.
+
+    Raises:
+        ValueError: any other value; the message is the row's error.
+    """
+    if value.lower() in CSV_TRUE:
+        return True
+    if value.lower() in CSV_FALSE:
+        return False
+    raise ValueError(f"active must be true or false (or 1/0, yes/no; empty = true), not {value!r}.")
+
+
+def _json_flag(value: object) -> bool:
+    """
+    The JSON ``active`` key as a boolean (absent or null = true).
+
+    Raises:
+        ValueError: not a JSON boolean (``"false"`` and ``0`` included); the message is the row's error.
+    """
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        raise ValueError(f"active must be a JSON boolean (true or false), not {json.dumps(value)[:100]}.")
+    return value
 
 
 def _text(record: dict, key: str) -> str:
@@ -199,6 +289,12 @@ def _valid_rows(rows, report: importing.ImportReport):
         missing = [key for key in REQUIRED if not fields[key]]
         if missing:
             report.reject(row, f"Missing {', '.join(missing)}.")
+            continue
+        try:
+            # A CSV row's flag is a bool already (``_feed_rows``); a JSON line's is as given.
+            fields[ACTIVE] = _json_flag(record.get(ACTIVE))
+        except ValueError as exc:
+            report.reject(row, str(exc))
             continue
         attributes = record.get("attributes")
         if isinstance(attributes, str):
@@ -278,7 +374,11 @@ def _product_row(rows: list[tuple[int, dict]]) -> ProductRow:
         description=first["description"],
         attributes=first["attributes"],
         variants=tuple(
-            VariantRow(sku=fields["sku"], name=fields["variant_name"] or fields["product_name"])
+            VariantRow(
+                sku=fields["sku"],
+                name=fields["variant_name"] or fields["product_name"],
+                is_active=fields[ACTIVE],
+            )
             for _, fields in rows
         ),
     )

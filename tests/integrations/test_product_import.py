@@ -1,10 +1,12 @@
 """
 Product imports (PIM): a CSV or JSON-lines feed upserts products and variants through
 ``catalog.api``; the job's validation and report, what the catalog shows after it (detail,
-search, events, read models), and the task run in-process.
+search, events, read models), the optional ``active`` column that takes a variant off sale, the
+task run in-process, and the admin's upload form and "send again" action.
 """
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -293,3 +295,326 @@ def test_endpoint_refuses_a_bad_header_and_anonymous(staff_client, api_client):
     assert response.status_code == 400 and response.json()["code"] == "bad_header"
     api_client.force_authenticate(None)
     assert api_client.post(URL, {"file": feed(VALID_CSV)}, format="multipart").status_code in (401, 403)
+
+
+# --- the optional active column / key ----------------------------------------------------------
+
+HEADER_ACTIVE = HEADER.rstrip("\n") + ",active\n"
+TENT = ("alpine-tent", "Alpine Tent")
+
+
+def tent_line(sku: str, variant: str, *active: str) -> str:
+    return csv_line(sku, *TENT, variant, "tents", "A storm-proof tent.", "", *active)
+
+
+def list_entry(api_client, slug: str) -> dict | None:
+    """The product as the storefront's list shows it (only products with a ``price_from``)."""
+    results = api_client.get(DETAIL).json()["results"]
+    return next((item for item in results if item["slug"] == slug), None)
+
+
+def product_changes(slug: str) -> list[str]:
+    return [
+        message.payload["change"]
+        for message in OutboxMessage.objects.filter(event_type="catalog.ProductChanged").order_by("id")
+        if message.payload["slug"] == slug
+    ]
+
+
+def test_a_deactivated_variant_leaves_price_from_stock_and_the_product_page(catalog_setup, api_client, run):
+    from catalog import services as catalog_services  # the inventory handler's write: the stock read model
+
+    run(feed(HEADER + tent_line("TNT-1-G", "Green") + tent_line("TNT-1-R", "Red")))
+    catalog_api.set_price(sku="TNT-1-G", amount="199.00", currency="EUR")
+    catalog_api.set_price(sku="TNT-1-R", amount="149.00", currency="EUR")
+    catalog_services.stock_flags_set(sku="TNT-1-G", in_stock=False)
+    assert list_entry(api_client, "alpine-tent")["price_from"] == {"amount": "149.00", "currency": "EUR"}
+    assert list_entry(api_client, "alpine-tent")["in_stock"] is True  # thanks to the red one
+    assert len(api_client.get(f"{DETAIL}alpine-tent/").json()["variants"]) == 2  # now cached
+
+    # The CSV with the active column: empty is true, "No" (any case) is false.
+    events_before = len(product_changes("alpine-tent"))
+    job = run(feed(HEADER_ACTIVE + tent_line("TNT-1-G", "Green", "") + tent_line("TNT-1-R", "Red", "No")))
+
+    assert (job.status, job.rows_total, job.rows_applied, job.rows_rejected) == ("done", 2, 2, 0)
+    entry = list_entry(api_client, "alpine-tent")
+    assert entry["price_from"] == {"amount": "199.00", "currency": "EUR"}
+    assert entry["in_stock"] is False  # the green one, the only active variant, is sold out
+    detail = api_client.get(f"{DETAIL}alpine-tent/").json()  # the cached detail was dropped
+    assert [variant["sku"] for variant in detail["variants"]] == ["TNT-1-G"]
+    variants = catalog_api.get_variants(skus=["TNT-1-G", "TNT-1-R"])
+    assert (variants["TNT-1-G"].is_sellable, variants["TNT-1-R"].is_sellable) == (True, False)
+    assert variants["TNT-1-R"].price.amount == Decimal("149.00")  # off sale, nothing deleted
+    assert product_changes("alpine-tent")[events_before:] == ["updated"]
+    assert Product.objects.get(slug="alpine-tent").sku_text == "TNT-1-G TNT-1-R"
+
+    # A feed without the column (or a row without a value) makes its variants active again.
+    events_before = len(product_changes("alpine-tent"))
+    job = run(feed(HEADER + tent_line("TNT-1-G", "Green") + tent_line("TNT-1-R", "Red")))
+    assert (job.status, job.rows_applied) == ("done", 2)
+    entry = list_entry(api_client, "alpine-tent")
+    assert (entry["price_from"]["amount"], entry["in_stock"]) == ("149.00", True)
+    assert len(api_client.get(f"{DETAIL}alpine-tent/").json()["variants"]) == 2
+    assert product_changes("alpine-tent")[events_before:] == ["updated"]
+
+
+def test_deactivating_every_priced_variant_takes_the_product_off_the_list(catalog_setup, api_client, run):
+    run(feed(HEADER + tent_line("TNT-1-G", "Green")))
+    catalog_api.set_price(sku="TNT-1-G", amount="199.00", currency="EUR")
+    assert list_entry(api_client, "alpine-tent") is not None
+
+    run(feed(HEADER_ACTIVE + tent_line("TNT-1-G", "Green", "false")))
+
+    assert list_entry(api_client, "alpine-tent") is None  # no active price: no price_from
+    assert Product.objects.get(slug="alpine-tent").price_from is None
+    assert api_client.get(f"{DETAIL}alpine-tent/").json()["variants"] == []
+    events_before = len(product_changes("alpine-tent"))
+    again = run(feed(HEADER_ACTIVE + tent_line("TNT-1-G", "Green", "FALSE")))
+    assert (again.status, again.rows_applied) == ("done", 1)
+    assert len(product_changes("alpine-tent")) == events_before  # unchanged: nothing published
+
+
+def test_csv_active_values_and_bad_values_with_their_row_numbers(catalog_setup, run):
+    values = ["true", "TRUE", "1", "yes", "Yes", "", " no ", "false", "False", "0", "NO"]
+    bad = ["maybe", "2", "t", "on", "-1"]
+    lines = [tent_line(f"V-{index}", f"V{index}", value) for index, value in enumerate(values + bad)]
+    text = HEADER_ACTIVE + "".join(lines) + tent_line("V-X", "Short")  # the last row lacks active
+
+    job = run(feed(text), chunk_rows=4)
+
+    first_bad = 2 + len(values)  # header = row 1
+    last = first_bad + len(bad)
+    assert (job.status, job.rows_total, job.rows_applied, job.rows_rejected) == (
+        "done",
+        len(values) + len(bad) + 1,
+        len(values),
+        len(bad) + 1,
+    )
+    assert job.errors == [
+        {
+            "row": first_bad + index,
+            "message": f"active must be true or false (or 1/0, yes/no; empty = true), not {value!r}.",
+        }
+        for index, value in enumerate(bad)
+    ] + [{"row": last, "message": f"Expected 8 fields ({HEADER_ACTIVE.strip()}), found 7."}]
+    active = dict(Variant.objects.values_list("sku", "is_active"))
+    assert active == {f"V-{index}": index < 6 for index in range(len(values))}
+
+
+def test_jsonl_active_key_and_bad_values_with_their_row_numbers(catalog_setup, run):
+    base = {"product_slug": "lantern", "product_name": "Lantern", "category": "tents"}
+    lines = [
+        {**base, "sku": "L-ON", "active": True},  # row 1
+        {**base, "sku": "L-OFF", "active": False},  # row 2
+        {**base, "sku": "L-NONE"},  # row 3: absent = true
+        {**base, "sku": "L-NULL", "active": None},  # row 4: null = true
+        {**base, "sku": "L-STR", "active": "false"},  # row 5: a string is not a boolean
+        {**base, "sku": "L-INT", "active": 0},  # row 6
+        {**base, "sku": "L-OBJ", "active": {"value": False}},  # row 7
+    ]
+    text = "\n".join(json.dumps(line) for line in lines) + "\n"
+
+    job = run(feed(text, "products.jsonl", "application/jsonl"))
+
+    assert (job.status, job.rows_total, job.rows_applied, job.rows_rejected) == ("done", 7, 4, 3)
+    assert job.errors == [
+        {"row": 5, "message": 'active must be a JSON boolean (true or false), not "false".'},
+        {"row": 6, "message": "active must be a JSON boolean (true or false), not 0."},
+        {"row": 7, "message": 'active must be a JSON boolean (true or false), not {"value": false}.'},
+    ]
+    assert dict(Variant.objects.values_list("sku", "is_active")) == {
+        "L-ON": True,
+        "L-OFF": False,
+        "L-NONE": True,
+        "L-NULL": True,
+    }
+
+
+def test_upload_checks_of_the_active_header():
+    service.check_upload(feed(HEADER_ACTIVE + "A,a,A,,tents,,,no\n"))  # accepted
+    with pytest.raises(importing.ImportFileInvalid) as exc:
+        service.check_upload(feed(HEADER.rstrip("\n") + ",enabled\nA,a,A,,tents,,,no\n"))
+    assert exc.value.code == "bad_header"
+    assert str(exc.value) == (
+        "The first line must be exactly "
+        "'sku,product_slug,product_name,variant_name,category,description,attributes', "
+        "optionally followed by ',active', "
+        "not 'sku,product_slug,product_name,variant_name,category,description,attributes,enabled'."
+    )
+    with pytest.raises(importing.ImportFileInvalid) as exc:
+        service.check_upload(feed(HEADER_ACTIVE))
+    assert exc.value.code == "empty"
+
+
+def test_upsert_products_writes_is_active_and_check_products_wants_a_bool(catalog_setup):
+    sellable_product(slug="kettle", price=["30.00", "20.00"], skus=["K-BIG", "K-SMALL"])
+    row = ProductRow(
+        slug="kettle",
+        name="Kettle",
+        category_slug="stoves",
+        variants=(VariantRow("K-BIG", "Big"), VariantRow("K-SMALL", "Small", is_active=False)),
+    )
+
+    result = catalog_api.upsert_products(rows=[row])
+
+    assert (result.products_updated, result.variants_updated) == (1, 2)
+    assert Product.objects.get(slug="kettle").price_from == Decimal("30.00")
+    odd = ProductRow(
+        slug="kettle", name="Kettle", category_slug="stoves", variants=(VariantRow("K-BIG", "Big", "no"),)
+    )
+    assert catalog_api.check_products(rows=[odd])[0].skus == {
+        "K-BIG": "SKU 'K-BIG': is_active must be True or False."
+    }
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+ADMIN_ADD = "/admin/integrations/importjob/add/"
+
+
+@pytest.fixture
+def admin_client(client):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The job ids handed to the broker (``delay``), in order."""
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.product_import_run, "delay", lambda job_id: sent.append(job_id))
+    return sent
+
+
+def stored_files() -> set[str]:
+    from django.conf import settings
+
+    return {str(path) for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()}
+
+
+class TestAdmin:
+    def test_the_add_page_offers_both_kinds(self, admin_client):
+        response = admin_client.get(ADMIN_ADD)
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert 'value="prices"' in content and 'value="products"' in content
+        assert f"<code>{HEADER.strip()}</code>, optionally followed by <code>,active</code>" in content
+
+    @pytest.mark.parametrize(
+        ("text", "name"),
+        [
+            (VALID_CSV, "products.csv"),
+            (
+                '{"sku": "A-1", "product_slug": "a", "product_name": "A", "category": "tents"}\n',
+                "products.jsonl",
+            ),
+        ],
+    )
+    def test_a_good_feed_is_queued_and_enqueued_on_commit(
+        self, admin_client, sent, django_capture_on_commit_callbacks, text, name
+    ):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = admin_client.post(ADMIN_ADD, {"kind": "products", "file": feed(text, name)})
+            assert sent == []  # not before the commit
+
+        job = ImportJob.objects.get()
+        assert (job.kind, job.status, job.original_name) == ("products", "queued", name)
+        assert response.status_code == 302
+        assert response["Location"] == f"/admin/integrations/importjob/{job.pk}/change/"
+        with job.file.open("rb") as stored:
+            assert stored.read() == text.encode()
+        for callback in callbacks:
+            callback()
+        assert sent == [str(job.pk)]
+        page = admin_client.get(response["Location"])
+        assert f"Product import {job.pk} queued." in page.content.decode()
+
+    @pytest.mark.parametrize(
+        ("text", "name", "content_type", "code"),
+        [
+            ("sku,amount,currency\nA,1,EUR\n", "products.csv", "text/csv", "bad_header"),
+            (HEADER_ACTIVE, "products.csv", "text/csv", "empty"),
+            ("", "products.csv", "text/csv", "empty"),
+            ("sku\n", "products.txt", "text/plain", "not_csv"),
+            ("[1, 2]\n", "products.jsonl", "application/jsonl", "bad_header"),
+        ],
+    )
+    def test_a_bad_file_shows_the_apis_message_and_nothing_is_stored(
+        self, admin_client, sent, django_capture_on_commit_callbacks, text, name, content_type, code
+    ):
+        from django.contrib.auth import get_user_model
+        from rest_framework.test import APIClient
+
+        api = APIClient()
+        api.force_authenticate(get_user_model().objects.get(username="admin"))
+        problem = api.post(
+            "/api/v1/integrations/product-imports/",
+            {"file": feed(text, name, content_type)},
+            format="multipart",
+        ).json()
+        assert problem["code"] == code
+        files_before = stored_files()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                ADMIN_ADD, {"kind": "products", "file": feed(text, name, content_type)}
+            )
+
+        assert response.status_code == 200
+        assert response.context["form"].errors == {"file": [problem["detail"]]}
+        assert not ImportJob.objects.exists()
+        assert stored_files() == files_before
+        assert sent == []
+
+    def test_without_a_kind_the_file_is_a_price_csv_as_before(self, admin_client, sent):
+        response = admin_client.post(ADMIN_ADD, {"file": feed(VALID_CSV)})
+        assert response.status_code == 200  # a product feed is not a price CSV
+        assert "sku,amount,currency" in response.context["form"].errors["file"][0]
+        assert not ImportJob.objects.exists()
+
+    def test_send_again_re_sends_queued_price_and_product_jobs(self, admin_client, sent, monkeypatch):
+        from integrations.tasks import price_import as price_tasks
+
+        prices_sent: list[str] = []
+        monkeypatch.setattr(price_tasks.price_import_run, "delay", lambda job_id: prices_sent.append(job_id))
+        queued_products = ImportJob.objects.create(kind="products", file="imports/p.csv")
+        done_products = ImportJob.objects.create(kind="products", file="imports/q.csv", status="done")
+        queued_prices = ImportJob.objects.create(kind="prices", file="imports/a.csv")
+        queued_stock = ImportJob.objects.create(kind="stock", file="imports/s.csv")
+
+        response = admin_client.post(
+            "/admin/integrations/importjob/",
+            {
+                "action": "send_again",
+                "_selected_action": [
+                    str(job.pk) for job in (queued_products, done_products, queued_prices, queued_stock)
+                ],
+            },
+            follow=True,
+        )
+
+        assert sent == [str(queued_products.pk)]
+        assert prices_sent == [str(queued_prices.pk)]
+        assert "2 import(s) sent to the worker." in response.content.decode()
+
+    def test_send_again_says_which_could_not_be_sent(self, admin_client, monkeypatch):
+        def broker_down(job_id):
+            raise ConnectionError("broker down")
+
+        monkeypatch.setattr(tasks.product_import_run, "delay", broker_down)
+        job = ImportJob.objects.create(kind="products", file="imports/p.csv")
+
+        response = admin_client.post(
+            "/admin/integrations/importjob/",
+            {"action": "send_again", "_selected_action": [str(job.pk)]},
+            follow=True,
+        )
+
+        content = response.content.decode()
+        assert "0 import(s) sent to the worker." in content
+        assert "1 import(s) could not be sent (is the broker down?); they stay queued." in content
+        job.refresh_from_db()
+        assert job.status == "queued"
