@@ -140,3 +140,14 @@ def test_openapi_schema_is_valid_and_generates_without_warnings(tmp_path):
 
     schema = yaml.safe_load((tmp_path / "schema.yaml").read_text())
     assert schema["openapi"].startswith("3.")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_connections_run_without_jit():
+    """Compiling a short query with a high cost estimate took longer than running it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
