@@ -63,6 +63,9 @@ class ImportJob(models.Model):
     failure = models.TextField(blank=True, help_text="Why the whole job failed, if it did.")
     created_by_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was last handed to the broker (services.dispatch)."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -90,6 +93,9 @@ class ExportJob(models.Model):
     failure = models.TextField(blank=True)
     created_by_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was last handed to the broker (services.dispatch)."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -44,6 +44,22 @@ def _clear_cache():
 
 
 @pytest.fixture
+def broker_down():
+    """
+    The broker is unreachable during the test (the Celery app points at a port where nothing
+    listens), or until ``broker_down.restore()``.
+    """
+    from tests.kernel.brokers import BrokerOutage
+
+    outage = BrokerOutage()
+    outage.start()
+    try:
+        yield outage
+    finally:
+        outage.restore()
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

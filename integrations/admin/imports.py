@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from integrations.models import ImportJob
-from integrations.services import importing, price_import, product_import
+from integrations.services import dispatch, importing, price_import, product_import
 
 _UPLOAD_TEMPLATE = engines["django"].from_string(
     """{% extends "admin/base_site.html" %}
@@ -42,17 +42,12 @@ slug, variants by SKU; <code>active</code> false takes a variant off sale. Nothi
 class _ImportKind(NamedTuple):
     label: str
     create: Callable[..., ImportJob]
-    enqueue: Callable[..., bool]
 
 
-# The kinds staff upload here, each with the service functions the API uses for it.
+# The kinds staff upload here, each with the service function the API uses for it.
 _KINDS = {
-    ImportJob.Kind.PRICES: _ImportKind(
-        "Price import", price_import.price_import_create, price_import.price_import_enqueue
-    ),
-    ImportJob.Kind.PRODUCTS: _ImportKind(
-        "Product import", product_import.product_import_create, product_import.product_import_enqueue
-    ),
+    ImportJob.Kind.PRICES: _ImportKind("Price import", price_import.price_import_create),
+    ImportJob.Kind.PRODUCTS: _ImportKind("Product import", product_import.product_import_create),
 }
 
 
@@ -145,11 +140,11 @@ class ImportJobAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, _UPLOAD_TEMPLATE, context)
 
-    @admin.action(description="Send queued price and product imports to the worker again")
+    @admin.action(description="Send queued imports to the worker again")
     def send_again(self, request, queryset):
         sent = unsent = 0
-        for job in queryset.filter(kind__in=list(_KINDS), status=ImportJob.Status.QUEUED):
-            if _KINDS[job.kind].enqueue(job_id=job.pk):
+        for job in queryset.filter(status=ImportJob.Status.QUEUED):
+            if dispatch.send(job):
                 sent += 1
             else:
                 unsent += 1

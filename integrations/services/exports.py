@@ -24,6 +24,7 @@ from django.utils import timezone
 from catalog import api as catalog_api
 from catalog.data import FeedRow
 from integrations.models import ExportJob
+from integrations.services import dispatch
 from inventory import api as inventory_api
 
 logger = logging.getLogger(__name__)
@@ -39,17 +40,17 @@ CHUNK_SIZE = 10_000
 
 
 def export_create(*, format: str = "csv", created_by_id: int | None = None) -> ExportJob:
-    """Create a queued export job; its task is sent when the transaction commits."""
-    from integrations.tasks import exports as export_tasks  # tasks call services: import lazily
-
+    """
+    Create a queued export job; its task is sent when the transaction commits (``dispatch``: a
+    job whose task cannot be sent then is sent later).
+    """
     if format != "csv":
         raise ValueError(f"Unknown export format {format!r}; only csv.")
     with transaction.atomic():
         job = ExportJob(format=format, created_by_id=created_by_id)
         job.full_clean()
         job.save()
-        job_id = str(job.id)
-        transaction.on_commit(lambda: export_tasks.export_feed.delay(job_id))
+        dispatch.send_on_commit(job)
     return job
 
 

@@ -25,7 +25,7 @@ from django.db import transaction
 
 from catalog import api as catalog_api
 from integrations.models import ImportJob
-from integrations.services import importing
+from integrations.services import dispatch, importing
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +41,9 @@ def max_upload_bytes() -> int:
 
 def price_import_create(*, upload, created_by_id: int | None = None) -> ImportJob:
     """
-    Check and store an uploaded price CSV, record a ``queued`` job and enqueue
-    ``integrations.price_import_run`` once the job is committed.
+    Check and store an uploaded price CSV, record a ``queued`` job and send
+    ``integrations.price_import_run`` once the job is committed (``dispatch``: a job whose task
+    cannot be sent then is sent later).
 
     Raises:
         importing.ImportFileInvalid: the upload is too large, empty, not a CSV or has the wrong
@@ -51,23 +52,8 @@ def price_import_create(*, upload, created_by_id: int | None = None) -> ImportJo
     importing.check_csv_upload(upload, header=HEADER, max_bytes=max_upload_bytes())
     with transaction.atomic():
         job = importing.job_create(kind=ImportJob.Kind.PRICES, upload=upload, created_by_id=created_by_id)
-        transaction.on_commit(lambda: price_import_enqueue(job_id=job.pk))
+        dispatch.send_on_commit(job)
     return job
-
-
-def price_import_enqueue(*, job_id: uuid.UUID | str) -> bool:
-    """
-    Send the job to the ``prices`` queue; False (logged) if the broker is unreachable, the job
-    then stays ``queued`` and can be sent again from the admin.
-    """
-    from integrations.tasks.price_import import price_import_run as task
-
-    try:
-        task.delay(str(job_id))
-    except Exception:
-        logger.warning("Could not enqueue price import %s; it stays queued.", job_id, exc_info=True)
-        return False
-    return True
 
 
 def price_import_run(*, job_id: uuid.UUID | str, chunk_rows: int | None = None) -> ImportJob | None:

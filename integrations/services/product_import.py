@@ -49,7 +49,7 @@ from django.db import transaction
 from catalog import api as catalog_api
 from catalog.data import ProductRow, VariantRow
 from integrations.models import ImportJob
-from integrations.services import importing
+from integrations.services import dispatch, importing
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +137,8 @@ def _check_csv_upload(upload) -> None:
 
 def product_import_create(*, upload, created_by_id: int | None = None) -> ImportJob:
     """
-    Check and store an uploaded product feed, record a ``queued`` job and enqueue
-    ``integrations.product_import_run`` once the job is committed.
+    Check and store an uploaded product feed, record a ``queued`` job and send
+    ``integrations.product_import_run`` once the job is committed (``dispatch``).
 
     Raises:
         importing.ImportFileInvalid: see ``check_upload`` (nothing is stored then).
@@ -146,20 +146,8 @@ def product_import_create(*, upload, created_by_id: int | None = None) -> Import
     check_upload(upload)
     with transaction.atomic():
         job = importing.job_create(kind=ImportJob.Kind.PRODUCTS, upload=upload, created_by_id=created_by_id)
-        transaction.on_commit(lambda: product_import_enqueue(job_id=job.pk))
+        dispatch.send_on_commit(job)
     return job
-
-
-def product_import_enqueue(*, job_id: uuid.UUID | str) -> bool:
-    """Send the job to the ``prices`` queue; False (logged) if the broker is unreachable."""
-    from integrations.tasks.product_import import product_import_run as task
-
-    try:
-        task.delay(str(job_id))
-    except Exception:
-        logger.warning("Could not enqueue product import %s; it stays queued.", job_id, exc_info=True)
-        return False
-    return True
 
 
 def product_import_run(*, job_id: uuid.UUID | str, chunk_rows: int | None = None) -> ImportJob | None:

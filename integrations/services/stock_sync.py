@@ -30,7 +30,7 @@ from django.db import transaction
 
 from catalog import api as catalog_api
 from integrations.models import ImportJob
-from integrations.services import importing
+from integrations.services import dispatch, importing
 from inventory import api as inventory_api
 
 logger = logging.getLogger(__name__)
@@ -54,10 +54,9 @@ def stock_sync_create(
 ) -> ImportJob:
     """
     Store the feed as a queued ``ImportJob(kind="stock")``; with ``enqueue`` its task is sent
-    when the transaction commits.
+    when the transaction commits (``dispatch``: a job whose task cannot be sent then is sent
+    later).
     """
-    from integrations.tasks import stock_sync as stock_sync_tasks  # tasks call services
-
     content = ContentFile(file) if isinstance(file, bytes) else file
     name = name or getattr(content, "name", "") or "stock.csv"
     with transaction.atomic():
@@ -65,8 +64,7 @@ def stock_sync_create(
         job.file.save(name.rsplit("/", 1)[-1], content, save=False)
         job.save()
         if enqueue:
-            job_id = str(job.id)
-            transaction.on_commit(lambda: stock_sync_tasks.stock_sync_run.delay(job_id))
+            dispatch.send_on_commit(job)
     return job
 
 

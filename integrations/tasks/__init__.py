@@ -1,3 +1,3 @@
 """Integrations' Celery tasks: each feature module is imported here so that workers find it."""
 
-from integrations.tasks import erp, exports, price_import, product_import, stock_sync  # noqa: F401
+from integrations.tasks import erp, exports, jobs, price_import, product_import, stock_sync  # noqa: F401

@@ -302,6 +302,7 @@ CELERY_TASK_ROUTES = {
     "integrations.export_*": {"queue": "exports"},
     "integrations.product_*": {"queue": "prices"},
     "integrations.stock_*": {"queue": "default"},
+    "integrations.jobs_*": {"queue": "default"},
 }
 # Every task is idempotent: it is acknowledged only after it ran, and given back to the queue if
 # the worker running it dies.
@@ -333,6 +334,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-purge": {
         "task": "shop.kernel.purge_outbox",
         "schedule": schedule(timedelta(hours=1)),
+    },
+    "integrations-send-unsent-jobs": {
+        "task": "integrations.jobs_send_unsent",
+        "schedule": schedule(timedelta(seconds=60)),
+        "options": {"expires": 120},
     },
     "erp-requeue-handovers": {
         "task": "integrations.erp_requeue_handovers",

@@ -575,11 +575,14 @@ class TestAdmin:
         assert "sku,amount,currency" in response.context["form"].errors["file"][0]
         assert not ImportJob.objects.exists()
 
-    def test_send_again_re_sends_queued_price_and_product_jobs(self, admin_client, sent, monkeypatch):
+    def test_send_again_re_sends_queued_jobs_of_every_kind(self, admin_client, sent, monkeypatch):
         from integrations.tasks import price_import as price_tasks
+        from integrations.tasks import stock_sync as stock_tasks
 
         prices_sent: list[str] = []
+        stock_sent: list[str] = []
         monkeypatch.setattr(price_tasks.price_import_run, "delay", lambda job_id: prices_sent.append(job_id))
+        monkeypatch.setattr(stock_tasks.stock_sync_run, "delay", lambda job_id: stock_sent.append(job_id))
         queued_products = ImportJob.objects.create(kind="products", file="imports/p.csv")
         done_products = ImportJob.objects.create(kind="products", file="imports/q.csv", status="done")
         queued_prices = ImportJob.objects.create(kind="prices", file="imports/a.csv")
@@ -598,7 +601,13 @@ class TestAdmin:
 
         assert sent == [str(queued_products.pk)]
         assert prices_sent == [str(queued_prices.pk)]
-        assert "2 import(s) sent to the worker." in response.content.decode()
+        assert stock_sent == [str(queued_stock.pk)]
+        assert "3 import(s) sent to the worker." in response.content.decode()
+        assert set(ImportJob.objects.filter(sent_at__isnull=False).values_list("pk", flat=True)) == {
+            queued_products.pk,
+            queued_prices.pk,
+            queued_stock.pk,
+        }
 
     def test_send_again_says_which_could_not_be_sent(self, admin_client, monkeypatch):
         def broker_down(job_id):

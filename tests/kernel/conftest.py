@@ -1,23 +1,13 @@
 """
-Fixtures for the outbox tests: a broker that is down, the test subscriber's queue in the real
-broker (purged around each test), and the events the test subscriber handled.
+Fixtures for the outbox tests: the test subscriber's queue in the real broker (purged around each
+test), and the events the test subscriber handled. A broker that is down: ``broker_down`` in
+tests/conftest.py.
 """
 
 import pytest
 
 from tests.kernel import subscriber_tasks
-from tests.kernel.brokers import BrokerOutage, BrokerQueue
-
-
-@pytest.fixture
-def broker_down():
-    """The broker is unreachable during the test (or until ``broker_down.restore()``)."""
-    outage = BrokerOutage()
-    outage.start()
-    try:
-        yield outage
-    finally:
-        outage.restore()
+from tests.kernel.brokers import BrokerQueue
 
 
 @pytest.fixture

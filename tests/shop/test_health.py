@@ -2,22 +2,9 @@
 
 import pytest
 
-from shop.celery import app as celery_app
-
 pytestmark = pytest.mark.django_db
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
-
-
-@pytest.fixture
-def broker_down():
-    """Point the Celery app at a port where nothing listens, as if the broker had stopped."""
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = DEAD_REDIS
-    celery_app._pool = None
-    yield
-    celery_app.conf.broker_url = original
-    celery_app._pool = None
 
 
 def test_healthz_answers_while_the_process_runs(client):

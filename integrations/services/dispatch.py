@@ -1,0 +1,74 @@
+"""
+Handing import and export jobs to the workers, so that none is lost between the database and the
+broker.
+
+A job is recorded ``queued`` in a transaction; its task is sent after the commit
+(``send_on_commit``). That send can fail (the broker is down) or never happen (the process dies
+right after the commit). Each job therefore records when its task was handed to the broker
+(``sent_at``), and ``send_unsent`` (beat, ``integrations.jobs_send_unsent``) sends the task of
+every job still ``queued`` without ``sent_at`` a while after its creation. Sending twice is
+harmless: a task claims its job under a row lock and leaves a job that is no longer ``queued``
+or ``running`` alone.
+
+A job that a worker started and then died on is not this module's business: its task was
+acknowledged late (``acks_late``, ``reject_on_worker_lost``), so the broker delivers it again.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import ExportJob, ImportJob
+
+logger = logging.getLogger(__name__)
+
+#: A queued job whose task was not handed to the broker this long after its creation is sent.
+UNSENT_AFTER = timedelta(minutes=1)
+
+
+def _task(job: ImportJob | ExportJob):
+    """The Celery task that runs ``job`` (imported here: tasks call services, not the reverse)."""
+    from integrations.tasks import exports, price_import, product_import, stock_sync
+
+    if isinstance(job, ExportJob):
+        return exports.export_feed
+    return {
+        ImportJob.Kind.PRICES: price_import.price_import_run,
+        ImportJob.Kind.PRODUCTS: product_import.product_import_run,
+        ImportJob.Kind.STOCK: stock_sync.stock_sync_run,
+    }[job.kind]
+
+
+def send(job: ImportJob | ExportJob) -> bool:
+    """
+    Send the task of ``job`` to its queue and record ``sent_at``; False (logged) if the broker
+    is unreachable: the job stays ``queued`` and ``send_unsent`` sends it later.
+    """
+    try:
+        _task(job).delay(str(job.pk))
+    except Exception:
+        logger.warning("Could not send %s; it stays queued and is sent again later.", job, exc_info=True)
+        return False
+    type(job).objects.filter(pk=job.pk).update(sent_at=timezone.now())
+    return True
+
+
+def send_on_commit(job: ImportJob | ExportJob) -> None:
+    """Send the task of ``job`` once the current transaction commits (never raises there)."""
+    transaction.on_commit(lambda: send(job))
+
+
+def send_unsent(*, older_than: timedelta = UNSENT_AFTER) -> int:
+    """
+    Send the task of every job still ``queued`` whose task was never handed to the broker,
+    created more than ``older_than`` ago; return how many were sent.
+    """
+    cutoff = timezone.now() - older_than
+    sent = 0
+    for model in (ImportJob, ExportJob):
+        unsent = model.objects.filter(status=model.Status.QUEUED, sent_at__isnull=True, created_at__lt=cutoff)
+        for job in unsent.order_by("created_at")[:1000]:
+            sent += send(job)
+    return sent
