@@ -6,6 +6,7 @@ catalog prices a cart when it is read) and never models.
 """
 
 import uuid
+from collections.abc import Sequence
 
 from cart import selectors, services
 from cart.data import CartData, CartLineData
@@ -18,7 +19,7 @@ def get_cart(*, token: uuid.UUID | str, customer_id: int | None, for_update: boo
     The rule is the HTTP API's: an anonymous cart is visible to whoever holds its token, a
     customer's cart to that customer only; an unknown or malformed token gives None too.
     ``for_update`` locks the cart row until the end of the caller's transaction, so that no line
-    changes between reading the cart and ``clear_cart`` (the cart's own writes take the same
+    changes between reading the cart and ``remove_ordered`` (the cart's own writes take the same
     lock). Two queries.
 
     Raises:
@@ -36,15 +37,22 @@ def get_cart(*, token: uuid.UUID | str, customer_id: int | None, for_update: boo
     )
 
 
-def clear_cart(*, token: uuid.UUID | str) -> None:
+def remove_ordered(*, token: uuid.UUID | str, lines: Sequence[CartLineData]) -> None:
     """
-    Remove every line of the cart ``token``, keeping the (now empty) cart. Checkout calls this
-    inside its own transaction once an order is placed, so both commit or neither does.
-    Idempotent: an empty cart, an unknown or a malformed token is left as it is.
+    Take what an order bought out of the cart ``token``: each line goes down by the quantity
+    ordered of its SKU and goes when nothing is left, keeping the cart. Lines added, or grown,
+    after the checkout took its snapshot stay for a next order. Checkout calls this once per
+    order, inside its own transaction, so both commit or neither does. An unknown or a malformed
+    token is left alone.
 
     Raises:
-        Nothing.
+        ValueError: a quantity is not a positive integer.
     """
+    ordered: dict[str, int] = {}
+    for line in lines:
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or line.quantity < 1:
+            raise ValueError(f"Not an ordered quantity: {line.quantity!r}.")
+        ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
     parsed = selectors.parse_token(token)
-    if parsed is not None:
-        services.cart_clear(token=parsed)
+    if parsed is not None and ordered:
+        services.cart_remove_ordered(token=parsed, ordered=ordered)

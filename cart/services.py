@@ -13,6 +13,7 @@ would cost a query each and could still race).
 """
 
 import uuid
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -254,10 +255,24 @@ def cart_merge(*, cart: Cart, customer_id: int) -> Cart:
 
 
 @transaction.atomic
-def cart_clear(*, token: uuid.UUID) -> None:
-    """Remove every line of the cart ``token``; nothing happens for an unknown token."""
+def cart_remove_ordered(*, token: uuid.UUID, ordered: Mapping[str, int]) -> None:
+    """
+    Take ``ordered`` (quantity by SKU) out of the cart ``token``: a line goes down by its SKU's
+    ordered quantity and goes when nothing is left; nothing happens for an unknown token.
+    """
     cart_id = Cart.objects.select_for_update().filter(token=token).values_list("pk", flat=True).first()
     if cart_id is None:
         return
-    CartLine.objects.filter(cart_id=cart_id).delete()
+    gone, kept = [], []
+    for line in CartLine.objects.filter(cart_id=cart_id, sku__in=list(ordered)):
+        left = line.quantity - ordered[line.sku]
+        if left > 0:
+            line.quantity = left
+            kept.append(line)
+        else:
+            gone.append(line.pk)
+    if gone:
+        CartLine.objects.filter(pk__in=gone).delete()
+    if kept:
+        CartLine.objects.bulk_update(kept, ["quantity"])
     _touch(cart_id)

@@ -5,7 +5,7 @@ order's status machine.
 Completion runs in three steps so that no lock is held while the payment provider is called:
 (A) lock the checkout, check it, make sure its stock is still reserved, mark it ``completing``;
 (B) charge, outside any transaction; (C) in one transaction create the order, allocate the stock
-through inventory's api, publish ``OrderPlaced`` and clear the cart.
+through inventory's api, publish ``OrderPlaced`` and take what was ordered out of the cart.
 """
 
 import hashlib
@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cart import api as cart_api
-from cart.data import CartData
+from cart.data import CartData, CartLineData
 from checkout import selectors
 from checkout.events import OrderPlaced, OrderStatusChanged
 from checkout.models import Checkout, Order, OrderLine
@@ -344,7 +344,11 @@ def _place_order(
     Checkout.objects.filter(pk=checkout.pk).update(
         status=Checkout.Status.COMPLETED, order_number=order.number, status_changed_at=timezone.now()
     )
-    cart_api.clear_cart(token=checkout.cart_token)
+    # What the order bought leaves the cart; lines added since the checkout's snapshot stay.
+    cart_api.remove_ordered(
+        token=checkout.cart_token,
+        lines=[CartLineData(sku=line["sku"], quantity=line["quantity"]) for line in checkout.lines],
+    )
     placed = PlacedOrder(order=order, access_token=access_token)
     if on_placed is not None:
         on_placed(placed)

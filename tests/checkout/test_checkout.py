@@ -85,6 +85,29 @@ class TestCheckout:
         assert read.json()["number"] == order["number"]
         assert "access_token" not in read.json()
 
+    def test_what_was_added_to_the_cart_during_the_checkout_stays_in_it(self, client):
+        """The order is the checkout's snapshot; the cart keeps what came after it."""
+        sku, other, later = stocked_skus(5, 5, 5)
+        token = cart_with(client, {sku: 2, other: 1})
+        checkout_id = client.post("/api/v1/checkouts/", {"cart_token": token}, format="json").json()["id"]
+        client.patch(
+            f"/api/v1/checkouts/{checkout_id}/",
+            {"email": "ada@example.com", "shipping_address": ADDRESS, "shipping_method": "standard"},
+            format="json",
+        )
+        for added in ({"sku": sku, "quantity": 1}, {"sku": later, "quantity": 3}):  # in another tab
+            assert client.post(f"/api/v1/carts/{token}/lines/", added, format="json").status_code == 201
+
+        response = complete(client, checkout_id)
+
+        assert response.status_code == 201, response.content
+        assert {(line["sku"], line["quantity"]) for line in response.json()["lines"]} == {
+            (sku, 2),
+            (other, 1),
+        }
+        cart = client.get(f"/api/v1/carts/{token}/").json()
+        assert [(line["sku"], line["quantity"]) for line in cart["lines"]] == [(sku, 1), (later, 3)]
+
     def test_a_customer_lists_their_orders_newest_first(self):
         client = signed_in_client("grace@example.com")
         sku, other = stocked_skus(5, 5)
