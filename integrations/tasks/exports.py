@@ -10,7 +10,7 @@ from integrations.services import exports
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
-    # A 100,000-product feed takes seconds; the limits are far above that and far below the
+    # A 100,000-product feed takes about 15 s; the limits are far above that and far below the
     # broker's visibility timeout (3 h), so that a hung export is stopped, never run twice at once.
     soft_time_limit=15 * 60,
     time_limit=16 * 60,
