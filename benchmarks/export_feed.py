@@ -34,40 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-ALLOWED_DB_HOSTS = {"127.0.0.1", "localhost"}
+from common import admin_execute, bench_url, setup_django
+
 CACHE_KEY_PREFIX = "exportbench"
-
-
-def bench_url(server_url: str, database: str) -> str:
-    parts = urlsplit(server_url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql") or parts.hostname not in ALLOWED_DB_HOSTS:
-        sys.exit("DATABASE_URL must be postgres://...@127.0.0.1 (or localhost): the benchmark runs locally.")
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", "", ""))
-
-
-def admin_execute(server_url: str, statement: str) -> None:
-    import psycopg
-
-    url = urlunsplit(urlsplit(server_url)._replace(path="/postgres", query=""))
-    with psycopg.connect(url.replace("pgsql://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "shop.settings.test"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["CACHE_KEY_PREFIX"] = CACHE_KEY_PREFIX
-    os.environ["DEBUG"] = "false"  # DEBUG keeps every query in memory: not what a worker does
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
 
 
 def megabytes(size_bytes: float) -> float:
@@ -183,7 +153,7 @@ def main() -> None:
         parser.error("--runs and --products must be at least 1")
 
     if args.build_job:  # child mode: DATABASE_URL already names the benchmark database
-        setup_django(os.environ["DATABASE_URL"])
+        setup_django(os.environ["DATABASE_URL"], cache_key_prefix=CACHE_KEY_PREFIX)
         build_child(args.build_job, args.chunk_size)
         return
 
@@ -194,7 +164,7 @@ def main() -> None:
     var_dir = tempfile.mkdtemp(prefix="exportbench-var-")  # media (the feeds) and run-time files
     os.environ["VAR_DIR"] = var_dir
     try:
-        setup_django(database_url)
+        setup_django(database_url, cache_key_prefix=CACHE_KEY_PREFIX)
         from django.db import connections
 
         seed(args.products)

@@ -33,39 +33,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-ALLOWED_DB_HOSTS = {"127.0.0.1", "localhost"}
-SEED_PRODUCTS_PER_ROW = 0.39  # seed_demo makes about 2.6 variants per product
+from common import admin_execute, bench_url, seed_skus, setup_django
 
-
-def bench_url(server_url: str, database: str) -> str:
-    parts = urlsplit(server_url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql") or parts.hostname not in ALLOWED_DB_HOSTS:
-        sys.exit("DATABASE_URL must be postgres://...@127.0.0.1 (or localhost): the benchmark runs locally.")
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", "", ""))
-
-
-def admin_execute(server_url: str, statement: str) -> None:
-    import psycopg
-
-    url = urlunsplit(urlsplit(server_url)._replace(path="/postgres", query=""))
-    with psycopg.connect(url.replace("pgsql://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "shop.settings.test"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["CACHE_KEY_PREFIX"] = "pricebench"
-    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
+CACHE_KEY_PREFIX = "pricebench"
 
 
 def run_import_child(job_id: str) -> None:
@@ -91,19 +62,12 @@ def run_import_child(job_id: str) -> None:
     )
 
 
-def seed(rows: int, checkout_skus: int) -> list[str]:
-    from django.core.management import call_command
-
-    from catalog.models import Variant  # the benchmark reads the seeded SKUs to write its CSV
+def seed(rows: int, checkout_skus: int) -> tuple[list[str], list[str]]:
+    from catalog.models import Variant  # read only, to count what was seeded
     from inventory import api as inventory_api
 
-    products = int(rows * SEED_PRODUCTS_PER_ROW) + 1
     started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", "--products", str(products), "--no-stock", verbosity=0)
-    while Variant.objects.count() < rows:
-        call_command("seed_demo", "--products", "2000", "--no-stock", "--seed", "2", verbosity=0)
-    skus = list(Variant.objects.order_by("id").values_list("sku", flat=True)[:rows])
+    skus = seed_skus(rows)
     inventory_api.ensure_warehouse(code="MAIN", name="Main warehouse")
     from catalog import api as catalog_api
 
@@ -253,7 +217,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.import_job:  # child mode: DATABASE_URL already names the benchmark database
-        setup_django(os.environ["DATABASE_URL"])
+        setup_django(os.environ["DATABASE_URL"], cache_key_prefix=CACHE_KEY_PREFIX)
         run_import_child(args.import_job)
         return
 
@@ -264,7 +228,7 @@ def main() -> None:
     var_dir = tempfile.mkdtemp(prefix="pricebench-var-")  # media (the CSVs) and run-time files
     os.environ["VAR_DIR"] = var_dir
     try:
-        setup_django(database_url)
+        setup_django(database_url, cache_key_prefix=CACHE_KEY_PREFIX)
         from django.db import connections
 
         skus, buyable = seed(args.rows, checkout_skus=20)

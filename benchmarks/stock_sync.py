@@ -30,45 +30,14 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-ALLOWED_DB_HOSTS = {"127.0.0.1", "localhost"}
-SEED_PRODUCTS_PER_SKU = 0.39  # seed_demo makes about 2.6 variants per product
+from common import admin_execute, bench_url, seed_skus, setup_django
+
 CACHE_KEY_PREFIX = "stocksyncbench"
 WAREHOUSE = "MAIN"
-
-
-def bench_url(server_url: str, database: str) -> str:
-    parts = urlsplit(server_url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql") or parts.hostname not in ALLOWED_DB_HOSTS:
-        sys.exit("DATABASE_URL must be postgres://...@127.0.0.1 (or localhost): the benchmark runs locally.")
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", "", ""))
-
-
-def admin_execute(server_url: str, statement: str) -> None:
-    import psycopg
-
-    url = urlunsplit(urlsplit(server_url)._replace(path="/postgres", query=""))
-    with psycopg.connect(url.replace("pgsql://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "shop.settings.test"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
-    os.environ["CACHE_KEY_PREFIX"] = CACHE_KEY_PREFIX
-    os.environ["DEBUG"] = "false"  # DEBUG keeps every query in memory: not what a worker does
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(BASE_DIR))
-    import django
-
-    django.setup()
 
 
 def level(index: int, run: int) -> int:
@@ -131,19 +100,13 @@ def check_levels(skus: list[str], run: int) -> None:
 
 
 def seed(skus_wanted: int, workdir: Path) -> list[str]:
-    from django.core.management import call_command
     from django.db import connection
 
-    from catalog.models import Variant  # the benchmark reads the seeded SKUs to write its feeds
+    from catalog.models import Variant  # read only, to count what was seeded
     from inventory import api as inventory_api
 
-    products = int(skus_wanted * SEED_PRODUCTS_PER_SKU) + 1
     started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", "--products", str(products), "--no-stock", verbosity=0)
-    while Variant.objects.count() < skus_wanted:
-        call_command("seed_demo", "--products", "2000", "--no-stock", "--seed", "2", verbosity=0)
-    skus = list(Variant.objects.order_by("id").values_list("sku", flat=True)[:skus_wanted])
+    skus = seed_skus(skus_wanted)
     inventory_api.ensure_warehouse(code=WAREHOUSE, name="Main warehouse")
     print(f"seeded {Variant.objects.count():,} SKUs in {time.perf_counter() - started:.1f} s", flush=True)
 
@@ -209,7 +172,7 @@ def main() -> None:
     var_dir = tempfile.mkdtemp(prefix="stocksyncbench-var-")  # media (the feeds) and run-time files
     os.environ["VAR_DIR"] = var_dir
     try:
-        setup_django(database_url)
+        setup_django(database_url, cache_key_prefix=CACHE_KEY_PREFIX)
         from django.conf import settings
         from django.db import connections
 
