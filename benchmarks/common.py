@@ -4,7 +4,11 @@ Django set up as a worker runs it (test settings, an in-memory broker, no DEBUG 
 """
 
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -62,3 +66,28 @@ def seed_skus(count: int) -> list[str]:
     while Variant.objects.count() < count:
         call_command("seed_demo", "--products", "2000", "--no-stock", "--seed", "2", verbosity=0)
     return list(Variant.objects.order_by("id").values_list("sku", flat=True)[:count])
+
+
+@contextmanager
+def bench_database(database: str, *, cache_key_prefix: str, keep: bool = False) -> Iterator[None]:
+    """
+    Create ``database`` afresh on the server ``DATABASE_URL`` names (local only), set Django up
+    on it with a temporary ``VAR_DIR`` (media, run-time files), and on the way out drop it
+    (unless ``keep``) and remove that directory.
+    """
+    server_url = os.environ.get("DATABASE_URL", "")
+    database_url = bench_url(server_url, database)
+    admin_execute(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    admin_execute(server_url, f'CREATE DATABASE "{database}"')
+    var_dir = tempfile.mkdtemp(prefix=f"{cache_key_prefix}-var-")
+    os.environ["VAR_DIR"] = var_dir
+    try:
+        setup_django(database_url, cache_key_prefix=cache_key_prefix)
+        yield
+        from django.db import connections
+
+        connections.close_all()
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+        if not keep:
+            admin_execute(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

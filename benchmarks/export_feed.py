@@ -28,14 +28,12 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-from common import admin_execute, bench_url, setup_django
+from common import bench_database, setup_django
 
 CACHE_KEY_PREFIX = "exportbench"
 
@@ -157,16 +155,7 @@ def main() -> None:
         build_child(args.build_job, args.chunk_size)
         return
 
-    server_url = os.environ.get("DATABASE_URL", "")
-    database_url = bench_url(server_url, args.database)
-    admin_execute(server_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    admin_execute(server_url, f'CREATE DATABASE "{args.database}"')
-    var_dir = tempfile.mkdtemp(prefix="exportbench-var-")  # media (the feeds) and run-time files
-    os.environ["VAR_DIR"] = var_dir
-    try:
-        setup_django(database_url, cache_key_prefix=CACHE_KEY_PREFIX)
-        from django.db import connections
-
+    with bench_database(args.database, cache_key_prefix=CACHE_KEY_PREFIX, keep=args.keep):
         seed(args.products)
         runs = [one_run(run, args.chunk_size, args.timeout) for run in range(1, args.runs + 1)]
         if len({run["rows"] for run in runs}) > 1:
@@ -180,11 +169,6 @@ def main() -> None:
             f"building process {summary['rss_mb']:.0f} MB "
             f"({summary['rss_before_mb']:.0f} MB before the build)"
         )
-        connections.close_all()
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        if not args.keep:
-            admin_execute(server_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ the Django test client); preparing the checkout (cart, address, shipping) is not
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import admin_execute, bench_url, seed_skus, setup_django
+from common import bench_database, seed_skus, setup_django
 
 CACHE_KEY_PREFIX = "pricebench"
 
@@ -221,16 +220,7 @@ def main() -> None:
         run_import_child(args.import_job)
         return
 
-    server_url = os.environ.get("DATABASE_URL", "")
-    database_url = bench_url(server_url, args.database)
-    admin_execute(server_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    admin_execute(server_url, f'CREATE DATABASE "{args.database}"')
-    var_dir = tempfile.mkdtemp(prefix="pricebench-var-")  # media (the CSVs) and run-time files
-    os.environ["VAR_DIR"] = var_dir
-    try:
-        setup_django(database_url, cache_key_prefix=CACHE_KEY_PREFIX)
-        from django.db import connections
-
+    with bench_database(args.database, cache_key_prefix=CACHE_KEY_PREFIX, keep=args.keep):
         skus, buyable = seed(args.rows, checkout_skus=20)
         buyer = Buyer(buyable)
         with tempfile.TemporaryDirectory(prefix="pricebench-") as workdir:
@@ -250,11 +240,6 @@ def main() -> None:
             f"import median {summary['busy_median_ms']:.0f} ms / p95 {summary['busy_p95_ms']:.0f} ms "
             f"(x{ratio_median:.2f} / x{ratio_p95:.2f}); failed completions: {len(buyer.failures)}"
         )
-        connections.close_all()
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        if not args.keep:
-            admin_execute(server_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -27,14 +27,12 @@ file.
 """
 
 import argparse
-import os
-import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from common import admin_execute, bench_url, seed_skus, setup_django
+from common import bench_database, seed_skus
 
 CACHE_KEY_PREFIX = "stocksyncbench"
 WAREHOUSE = "MAIN"
@@ -165,16 +163,8 @@ def main() -> None:
     if args.runs < 1 or args.skus < 1:
         parser.error("--runs and --skus must be at least 1")
 
-    server_url = os.environ.get("DATABASE_URL", "")
-    database_url = bench_url(server_url, args.database)
-    admin_execute(server_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    admin_execute(server_url, f'CREATE DATABASE "{args.database}"')
-    var_dir = tempfile.mkdtemp(prefix="stocksyncbench-var-")  # media (the feeds) and run-time files
-    os.environ["VAR_DIR"] = var_dir
-    try:
-        setup_django(database_url, cache_key_prefix=CACHE_KEY_PREFIX)
+    with bench_database(args.database, cache_key_prefix=CACHE_KEY_PREFIX, keep=args.keep):
         from django.conf import settings
-        from django.db import connections
 
         with tempfile.TemporaryDirectory(prefix="stocksyncbench-") as workdir:
             skus = seed(args.skus, Path(workdir))
@@ -190,11 +180,6 @@ def main() -> None:
             f"{summary['same_rows_per_second']:,.0f} rows/s); "
             f"every job done, no row rejected"
         )
-        connections.close_all()
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-        if not args.keep:
-            admin_execute(server_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
