@@ -32,6 +32,14 @@ class Cart(models.Model):
                 name="cart_one_per_customer",
             ),
         ]
+        indexes = [
+            # The retention job's read: anonymous carts by last use.
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(customer_id__isnull=True),
+                name="cart_anonymous_updated_idx",
+            ),
+        ]
 
     def __str__(self):
         owner = f"customer {self.customer_id}" if self.customer_id is not None else "anonymous"

@@ -14,6 +14,7 @@ would cost a query each and could still race).
 
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -276,3 +277,31 @@ def cart_remove_ordered(*, token: uuid.UUID, ordered: Mapping[str, int]) -> None
     if kept:
         CartLine.objects.bulk_update(kept, ["quantity"])
     _touch(cart_id)
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def carts_purge_stale(*, older_than: timedelta, batch_size: int = 500, limit: int = 100_000) -> int:
+    """
+    Delete anonymous carts (and their lines) nobody has touched for ``older_than``, in batches of
+    ``batch_size``, each its own short transaction; at most ``limit`` per call. Returns how many
+    went. A customer's cart is kept: it is their cart whenever they come back. A cart in use
+    right now is locked by its request and skipped (``SKIP LOCKED``); one touched after the
+    cut-off is not stale any more and stays.
+    """
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while deleted < limit:
+        with transaction.atomic():
+            ids = list(
+                Cart.objects.select_for_update(skip_locked=True)
+                .filter(customer_id__isnull=True, updated_at__lt=cutoff)
+                .order_by("updated_at")
+                .values_list("pk", flat=True)[: min(batch_size, limit - deleted)]
+            )
+            if not ids:
+                break
+            Cart.objects.filter(pk__in=ids).delete()  # and their lines (CASCADE, one statement)
+        deleted += len(ids)
+    return deleted

@@ -63,6 +63,9 @@ class Checkout(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        indexes = [models.Index(fields=["updated_at"], name="checkout_updated_idx")]  # retention
+
     def __str__(self):
         return str(self.id)
 

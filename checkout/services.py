@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cart import api as cart_api
@@ -399,3 +400,36 @@ def order_refund(*, number: str) -> None:
     order = Order.objects.filter(number=number, status=Order.Status.CANCELED).first()
     if order is not None and order.payment_reference:
         get_gateway().refund(reference=order.payment_reference, amount=Money(order.total, order.currency))
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def checkouts_purge(*, older_than: timedelta, batch_size: int = 500, limit: int = 100_000) -> int:
+    """
+    Delete checkouts last changed more than ``older_than`` ago that are over: completed (the
+    order keeps its own copy of lines, address and e-mail), abandoned, or open with their
+    reservation long expired. They hold a shopper's e-mail and address, which the shop has no
+    reason to keep. A checkout left ``completing`` (the process died during the payment) is kept
+    for staff to look into. Batches of ``batch_size``, each its own short transaction, rows in
+    use skipped (``SKIP LOCKED``); at most ``limit`` per call. Returns how many went.
+    """
+    now = timezone.now()
+    cutoff = now - older_than
+    over = Q(status__in=[Checkout.Status.COMPLETED, Checkout.Status.ABANDONED]) | Q(
+        status=Checkout.Status.OPEN, expires_at__lt=cutoff
+    )
+    deleted = 0
+    while deleted < limit:
+        with transaction.atomic():
+            ids = list(
+                Checkout.objects.select_for_update(skip_locked=True)
+                .filter(over, updated_at__lt=cutoff)
+                .order_by("updated_at")
+                .values_list("pk", flat=True)[: min(batch_size, limit - deleted)]
+            )
+            if not ids:
+                break
+            Checkout.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    return deleted

@@ -197,6 +197,10 @@ ERP_IN_FLIGHT_TIMEOUT_SECONDS = env.float("ERP_IN_FLIGHT_TIMEOUT_SECONDS", defau
 ERP_REQUEUE_GRACE_SECONDS = env.float("ERP_REQUEUE_GRACE_SECONDS", default=60.0)
 ERP_SWEEP_SECONDS = env.float("ERP_SWEEP_SECONDS", default=30.0)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
+# Retention: anonymous carts untouched this long, and checkouts that are over (completed,
+# abandoned, expired) untouched this long, are deleted by beat (customers' carts are kept).
+CART_RETENTION_DAYS = env.int("CART_RETENTION_DAYS", default=30)
+CHECKOUT_RETENTION_DAYS = env.int("CHECKOUT_RETENTION_DAYS", default=30)
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="checkout.payments.SandboxGateway")
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
 # A completion whose request died mid-way (its process was killed) is taken over after this long.
@@ -329,6 +333,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "checkout-purge-idempotency-keys": {
         "task": "checkout.purge_idempotency_keys",
+        "schedule": schedule(timedelta(hours=1)),
+    },
+    "cart-purge-stale-carts": {
+        "task": "cart.purge_stale_carts",
+        "schedule": schedule(timedelta(hours=1)),
+    },
+    "checkout-purge-checkouts": {
+        "task": "checkout.purge_checkouts",
         "schedule": schedule(timedelta(hours=1)),
     },
     "outbox-purge": {
