@@ -13,14 +13,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import connection, transaction
-from django.db.models import Exists, Min, OuterRef, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from catalog import cache
 from catalog.data import ProductProblems, ProductRow, UpsertResult
 from catalog.events import PriceChanged, ProductChanged
 from catalog.models import SKU_VALIDATOR, Attribute, AttributeValue, Category, Price, Product, Variant
-from shop.kernel.db import bound_cursor
+from shop.kernel.db import bound_cursor, bulk_update
 from shop.kernel.events import publish, publish_many
 
 # --- categories ---------------------------------------------------------------------------
@@ -138,9 +138,29 @@ def refresh_read_models(product_ids: Iterable[int]) -> None:
         .values_list("product_id", "sku")
     ):
         skus[product_id].append(sku)
-    for product_id, product_skus in skus.items():
-        Product.objects.filter(pk=product_id).update(sku_text=" ".join(product_skus))
+    _write_sku_texts({product_id: " ".join(product_skus) for product_id, product_skus in skus.items()})
     _refresh_in_stock(product_ids)
+
+
+def _write_sku_texts(texts: dict[int, str]) -> None:
+    """
+    Set ``sku_text`` by product id, leaving a product whose text stays the same untouched (its
+    search vector is not recomputed): on PostgreSQL one UPDATE from arrays, elsewhere one each.
+    """
+    if not texts:
+        return
+    if connection.vendor != "postgresql":
+        for product_id, text in texts.items():
+            Product.objects.filter(pk=product_id).exclude(sku_text=text).update(sku_text=text)
+        return
+    table = connection.ops.quote_name(Product._meta.db_table)
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS p SET sku_text = v.text "  # noqa: S608 - a model's table name
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, text) "
+            "WHERE p.id = v.id AND p.sku_text IS DISTINCT FROM v.text",
+            [list(texts), list(texts.values())],
+        )
 
 
 # --- variants -----------------------------------------------------------------------------
@@ -620,27 +640,45 @@ def products_upsert(*, rows: Sequence[ProductRow]) -> UpsertResult:
             product__slug__in=[row.slug for row in rows], attribute__in=list(attributes.values())
         )
     }
-    created_ids: list[int] = []
-    changed_ids: list[int] = []
-    unchanged = variants_created = variants_updated = 0
+    # Rows are validated here and written with one INSERT (new) and one UPDATE (changed) per model.
+    # Foreign keys are not re-checked row by row: the category was looked up above, the product
+    # is the one at hand.
+    now = timezone.now()
+    new_products: list[Product] = []
+    changed_products: list[Product] = []
+    changed_ids: set[int] = set()
     for row in rows:
         product = products.get(row.slug)
-        created = product is None
-        changed = False
-        if created:
-            product = Product(slug=row.slug)
         wanted = {
             "name": row.name,
             "description": row.description,
             "category_id": categories[row.category_slug],
         }
-        if created or any(getattr(product, name) != value for name, value in wanted.items()):
+        if product is None:
+            product = products[row.slug] = Product(slug=row.slug, **wanted)
+            product.full_clean(exclude=["category"], validate_unique=False, validate_constraints=False)
+            new_products.append(product)
+        elif any(getattr(product, name) != value for name, value in wanted.items()):
             for name, value in wanted.items():
                 setattr(product, name, value)
-            product.full_clean(validate_unique=False, validate_constraints=False)
-            product.save()
-            changed = True
-        next_position = Variant.objects.filter(product=product).count() if not created else 0
+            product.updated_at = now
+            product.full_clean(exclude=["category"], validate_unique=False, validate_constraints=False)
+            changed_products.append(product)
+            changed_ids.add(product.pk)
+    Product.objects.bulk_create(new_products)
+    bulk_update(changed_products, ["name", "description", "category", "updated_at"])
+
+    positions = dict(  # where a new variant of an existing product goes: after the others
+        Variant.objects.filter(product_id__in=[product.pk for product in products.values()])
+        .order_by()
+        .values("product_id")
+        .annotate(count=Count("id"))
+        .values_list("product_id", "count")
+    )
+    new_variants: list[Variant] = []
+    changed_variants: list[Variant] = []
+    for row in rows:
+        product = products[row.slug]
         for variant_row in row.variants:
             variant = variants.get(variant_row.sku)
             if variant is None:
@@ -649,18 +687,25 @@ def products_upsert(*, rows: Sequence[ProductRow]) -> UpsertResult:
                     sku=variant_row.sku,
                     name=variant_row.name,
                     is_active=variant_row.is_active,
-                    position=next_position,
+                    position=positions.get(product.pk, 0),
                 )
-                next_position += 1
-                variants_created += 1
+                positions[product.pk] = variant.position + 1
+                variant.full_clean(exclude=["product"], validate_unique=False, validate_constraints=False)
+                new_variants.append(variant)
             elif (variant.name, variant.is_active) != (variant_row.name, variant_row.is_active):
                 variant.name, variant.is_active = variant_row.name, variant_row.is_active
-                variants_updated += 1
+                variant.full_clean(exclude=["product"], validate_unique=False, validate_constraints=False)
+                changed_variants.append(variant)
             else:
                 continue
-            variant.full_clean(validate_unique=False, validate_constraints=False)
-            variant.save()
-            changed = True
+            changed_ids.add(product.pk)
+    Variant.objects.bulk_create(new_variants)
+    bulk_update(changed_variants, ["name", "is_active"])
+
+    new_values: list[AttributeValue] = []
+    changed_values: list[AttributeValue] = []
+    for row in rows:
+        product = products[row.slug]
         for code, raw in row.attributes.items():
             attribute = attributes[code]
             stored = attribute_value_coerce(attribute.kind, raw)
@@ -673,15 +718,17 @@ def products_upsert(*, rows: Sequence[ProductRow]) -> UpsertResult:
             for name in ("value_text", "value_integer", "value_decimal", "value_boolean"):
                 setattr(instance, name, "" if name == "value_text" else None)
             setattr(instance, column, stored)
-            instance.full_clean(validate_unique=False, validate_constraints=False)
-            instance.save()
-            changed = True
-        if created:
-            created_ids.append(product.pk)
-        elif changed:
-            changed_ids.append(product.pk)
-        else:
-            unchanged += 1
+            instance.full_clean(
+                exclude=["product", "attribute"], validate_unique=False, validate_constraints=False
+            )
+            (new_values if instance.pk is None else changed_values).append(instance)
+            changed_ids.add(product.pk)
+    AttributeValue.objects.bulk_create(new_values)
+    bulk_update(changed_values, ["value_text", "value_integer", "value_decimal", "value_boolean"])
+
+    created_ids = [product.pk for product in new_products]
+    changed_ids = sorted(changed_ids - set(created_ids))
+    unchanged = len(rows) - len(created_ids) - len(changed_ids)
     touched = created_ids + changed_ids
     if touched:
         refresh_read_models(touched)
@@ -708,6 +755,6 @@ def products_upsert(*, rows: Sequence[ProductRow]) -> UpsertResult:
         products_created=len(created_ids),
         products_updated=len(changed_ids),
         products_unchanged=unchanged,
-        variants_created=variants_created,
-        variants_updated=variants_updated,
+        variants_created=len(new_variants),
+        variants_updated=len(changed_variants),
     )

@@ -35,6 +35,7 @@ from inventory import selectors
 from inventory.data import Shortage
 from inventory.events import StockChanged
 from inventory.models import MAX_QUANTITY, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
+from shop.kernel.db import bulk_update
 from shop.kernel.events import publish_many
 
 Kind = StockMovement.Kind
@@ -278,7 +279,7 @@ class _LockedStock:
         """Write the changes, the ledger and the events; return how many reservations were deleted."""
         changed = [row for key, row in self.rows.items() if (row.on_hand, row.reserved) != self._initial[key]]
         if changed:
-            _write_counters(changed)
+            bulk_update(changed, ["on_hand", "reserved"])  # one UPDATE, however many rows
         if self._deleted_lines:
             ReservationLine.objects.filter(pk__in=self._deleted_lines).delete()
         deleted = 0
@@ -339,25 +340,6 @@ class _LockedStock:
             if after != seen or after != stored:
                 events.append(StockChanged(sku=sku, available=after, in_stock=after > 0))
         publish_many(events)
-
-
-def _write_counters(rows: list[StockLevel]) -> None:
-    """
-    Write ``on_hand`` and ``reserved`` of locked stock rows with one UPDATE. On PostgreSQL the
-    values travel as arrays (``unnest``): Django's ``bulk_update`` builds a ``CASE`` with a
-    condition per row, whose cost grows with the square of a feed's batch.
-    """
-    if connection.vendor != "postgresql":
-        StockLevel.objects.bulk_update(rows, ["on_hand", "reserved"])
-        return
-    table = connection.ops.quote_name(StockLevel._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS s SET on_hand = v.on_hand, reserved = v.reserved "  # noqa: S608 - a model's table
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, on_hand, reserved) "
-            "WHERE s.id = v.id",
-            [[row.pk for row in rows], [row.on_hand for row in rows], [row.reserved for row in rows]],
-        )
 
 
 # --- reservations ---------------------------------------------------------------------------

@@ -5,14 +5,36 @@ Django's psycopg backend binds parameters on the client: every value is quoted i
 in Python. That is right for the many small statements of a request, and slow for a statement
 that carries thousands of values (an import chunk's arrays): quoting them costs more than running
 the statement. ``bound_cursor`` gives a cursor on Django's connection, in its current
-transaction, that sends the values separately (server-side binding, arrays in binary form).
+transaction, that sends the values separately (server-side binding, arrays in binary form);
+``bulk_update`` writes fields of many rows with one such statement.
 """
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import psycopg
 from django.db import transaction
+from django.db.models import Model
+
+
+class _LoggedCursor(psycopg.Cursor):
+    """A server-binding cursor whose statements go to Django's query log when it is on."""
+
+    def __init__(self, connection, django_connection):
+        super().__init__(connection)
+        self._django_connection = django_connection
+
+    def execute(self, query, params=None, **kwargs):
+        kwargs.setdefault("prepare", False)  # no prepared statements: safe behind a transaction pooler
+        started = time.monotonic()
+        try:
+            return super().execute(query, params, **kwargs)
+        finally:
+            if self._django_connection.queries_logged:  # DEBUG, or CaptureQueriesContext in a test
+                self._django_connection.queries_log.append(
+                    {"sql": f"{query} -- bound on the server", "time": f"{time.monotonic() - started:.3f}"}
+                )
 
 
 @contextmanager
@@ -20,8 +42,8 @@ def bound_cursor(using: str | None = None) -> Iterator[psycopg.Cursor]:
     """
     A psycopg cursor with server-side binding on Django's PostgreSQL connection (``using``, the
     default database unless given), in its current transaction; database errors come out as
-    Django's (``django.db.IntegrityError`` and so on). Statements it runs are not in Django's
-    query log (``connection.queries``, ``CaptureQueriesContext``).
+    Django's (``django.db.IntegrityError`` and so on), and its statements are counted in Django's
+    query log like any other (``connection.queries``, ``CaptureQueriesContext``).
 
     Raises:
         RuntimeError: the connection is not PostgreSQL.
@@ -30,5 +52,41 @@ def bound_cursor(using: str | None = None) -> Iterator[psycopg.Cursor]:
     if connection.vendor != "postgresql":
         raise RuntimeError("bound_cursor needs PostgreSQL.")
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, _LoggedCursor(connection.connection, connection) as cursor:
         yield cursor
+
+
+def bulk_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
+    """
+    Write ``fields`` of ``objs`` (instances of one model, saved before) with one UPDATE. On
+    PostgreSQL the values travel as one array per field (``unnest``), bound on the server;
+    Django's ``bulk_update`` builds a ``CASE`` with a condition per row instead, whose cost in
+    Python grows with the square of the batch (1,000 rows: about a second). Elsewhere it is
+    Django's ``bulk_update``. Like it: no signals, no ``auto_now``, no validation.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields)
+        return
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    columns = [model._meta.get_field(name) for name in fields]
+    arrays = [[pk.get_db_prep_value(obj.pk, connection) for obj in objs]]
+    arrays += [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs] for field in columns
+    ]
+    names = ["pk", *(f"v{index}" for index in range(len(columns)))]
+    types = [pk.rel_db_type(connection), *(field.db_type(connection) for field in columns)]
+    unnest = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{name}" for field, name in zip(columns, names[1:], strict=True)
+    )
+    statement = (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} "  # noqa: S608 - model metadata
+        f"FROM unnest({unnest}) AS v({', '.join(names)}) WHERE t.{quote(pk.column)} = v.pk"
+    )
+    with bound_cursor() as cursor:
+        cursor.execute(statement, arrays)

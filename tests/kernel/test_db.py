@@ -1,10 +1,17 @@
-"""``shop.kernel.db.bound_cursor``: server-side binding on Django's connection and transaction."""
+"""``shop.kernel.db``: server-side binding on Django's connection and transaction; ``bulk_update``."""
+
+import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from shop.kernel.db import bound_cursor
+from catalog.models import Price, Variant
+from shop.kernel.db import bound_cursor, bulk_update
 from shop.kernel.models import ProcessedEvent
+from tests.catalog.factories import sellable_product
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +54,43 @@ def test_it_refuses_other_databases(monkeypatch):
 
     with pytest.raises(RuntimeError, match="PostgreSQL"), bound_cursor():
         pass
+
+
+def test_bulk_update_writes_each_rows_own_values_in_one_statement():
+    product = sellable_product(price=["1.00", "2.00", "3.00"], skus=["BU-1", "BU-2", "BU-3"])
+    variants = list(product.variants.order_by("sku"))
+    prices = list(Price.objects.filter(variant__in=variants).order_by("variant__sku"))
+    later = timezone.now() + datetime.timedelta(days=1)
+    for number, (variant, price) in enumerate(zip(variants, prices, strict=True)):
+        variant.name, variant.is_active = f"renamed 'quoted' \\ {number}", number != 1
+        price.amount, price.updated_at = Decimal(f"{number}9.95"), later
+
+    with CaptureQueriesContext(connection) as queries:
+        bulk_update(variants, ["name", "is_active"])
+        bulk_update(prices, ["amount", "updated_at"])
+    bulk_update([], ["name"])  # nothing to write: no statement
+
+    assert len(queries) == 2
+    assert list(Variant.objects.filter(product=product).order_by("sku").values_list("name", "is_active")) == [
+        ("renamed 'quoted' \\ 0", True),
+        ("renamed 'quoted' \\ 1", False),
+        ("renamed 'quoted' \\ 2", True),
+    ]
+    assert list(
+        Price.objects.filter(variant__product=product)
+        .order_by("variant__sku")
+        .values_list("amount", "updated_at")
+    ) == [
+        (Decimal("9.95"), later),
+        (Decimal("19.95"), later),
+        (Decimal("29.95"), later),
+    ]
+
+
+@pytest.mark.postgres
+def test_bound_statements_are_counted_like_any_other():
+    with CaptureQueriesContext(connection) as queries, bound_cursor() as cursor:
+        cursor.execute("SELECT %s::int + 1", [41])
+        assert cursor.fetchone() == (42,)
+
+    assert [query["sql"] for query in queries] == ["SELECT %s::int + 1 -- bound on the server"]
