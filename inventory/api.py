@@ -248,7 +248,7 @@ def set_on_hand_many(*, levels: Sequence[tuple[str, str, int]], reason: str = "a
     _check_reference(reason, "reason")
     rejected: dict[int, str] = {}
     accepted: dict[int, tuple[str, str, int]] = {}
-    seen: dict[tuple[str, str], int] = {}
+    seen: set[tuple[str, str]] = set()
     for index, level in enumerate(levels):
         if not isinstance(level, (tuple, list)) or len(level) != 3 or not isinstance(level[1], str):
             rejected[index] = f"Not (sku, warehouse code, on_hand): {level!r}."
@@ -263,7 +263,7 @@ def set_on_hand_many(*, levels: Sequence[tuple[str, str, int]], reason: str = "a
         if (sku, warehouse) in seen:
             rejected[index] = f"{sku} in {warehouse} appears more than once; only the first is applied."
             continue
-        seen[(sku, warehouse)] = index
+        seen.add((sku, warehouse))
         accepted[index] = (sku, warehouse, on_hand)
     changed = refused = 0
     if accepted:
