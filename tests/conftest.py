@@ -60,6 +60,18 @@ def broker_down():
 
 
 @pytest.fixture
+def private_redis():
+    """A Redis server of this test's own (``tests.kernel.brokers.RedisServer``), started; killed after."""
+    from tests.kernel.brokers import RedisServer
+
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

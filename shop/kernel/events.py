@@ -178,11 +178,14 @@ def _copy_to_outbox(connection, rows: list[tuple[str, int, str]], now: datetime.
     from shop.kernel.models import OutboxMessage
 
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    columns = ("event_id", "event_type", "version", "payload", "occurred_at", "attempts", "last_error")
+    columns = (
+        "event_id", "event_type", "version", "payload", "occurred_at",
+        "attempts", "last_error", "redeliveries",
+    )  # fmt: skip
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for event_type, version, payload in rows:
-            copy.write_row((uuid.uuid4(), event_type, version, payload, now, 0, ""))
+            copy.write_row((uuid.uuid4(), event_type, version, payload, now, 0, "", 0))
 
 
 def _relay_on_commit() -> None:

@@ -7,7 +7,15 @@ from django.db import models
 
 
 class OutboxMessage(models.Model):
-    """An event written in the transaction of the change it announces, waiting to be relayed."""
+    """
+    An event written in the transaction of the change it announces, waiting to be relayed.
+
+    ``sent_at`` says the broker took it; ``handled_at`` says every subscriber recorded it in the
+    inbox. Between the two the reconciliation (``shop.kernel.outbox.redeliver``) looks again at
+    ``check_at`` and sends the event anew to the subscribers that have no inbox row yet, so that
+    a message lost by the broker (Redis restarted empty, a worker killed mid-handler) delays the
+    follow-up by minutes, never loses it.
+    """
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event_type = models.CharField(max_length=100)
@@ -17,11 +25,21 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True, help_text="Every subscriber has handled it.")
+    check_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reconciliation looks for subscribers that missed it."
+    )
+    redeliveries = models.PositiveIntegerField(default=0, help_text="Sent again by the reconciliation.")
 
     class Meta:
         indexes = [
             models.Index(fields=["id"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True)),
             models.Index(fields=["sent_at"], name="outbox_sent_at_idx"),
+            models.Index(
+                fields=["check_at"],
+                name="outbox_unhandled_idx",
+                condition=models.Q(sent_at__isnull=False, handled_at__isnull=True),
+            ),
         ]
 
     def __str__(self):

@@ -1,4 +1,4 @@
-"""The kernel's Celery tasks: the outbox relay (on commit and swept by beat) and its purge."""
+"""The kernel's Celery tasks: the outbox relay (on commit and swept by beat), its reconciliation and purge."""
 
 import logging
 
@@ -18,6 +18,12 @@ def relay_outbox() -> int:
         logger.warning("Outbox relay failed; rows stay unsent until the next sweep.", exc_info=True)
         outbox.record_failure(exc)
         raise
+
+
+@shared_task(name="shop.kernel.redeliver_outbox", ignore_result=True, soft_time_limit=60, time_limit=90)
+def redeliver_outbox() -> int:
+    """Beat: send events again to the subscribers that have not handled them (a lost message)."""
+    return outbox.redeliver()
 
 
 @shared_task(name="shop.kernel.purge_outbox", ignore_result=True)

@@ -176,6 +176,10 @@ CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+# A sent event whose subscribers have not all handled it this long after is sent to them again
+# (its message was lost); the pause doubles with each round, up to the maximum.
+OUTBOX_REDELIVER_SECONDS = env.float("OUTBOX_REDELIVER_SECONDS", default=120.0)
+OUTBOX_REDELIVER_MAX_SECONDS = env.float("OUTBOX_REDELIVER_MAX_SECONDS", default=3600.0)
 # Price imports (integrations): the largest CSV accepted, and the rows applied per transaction.
 PRICE_IMPORT_MAX_BYTES = env.int("PRICE_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 PRICE_IMPORT_CHUNK_ROWS = env.int("PRICE_IMPORT_CHUNK_ROWS", default=2000)
@@ -325,6 +329,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.kernel.relay_outbox",
         "schedule": schedule(timedelta(seconds=OUTBOX_SWEEP_SECONDS)),
         "options": {"expires": OUTBOX_SWEEP_SECONDS * 2},
+    },
+    "outbox-redeliver": {
+        "task": "shop.kernel.redeliver_outbox",
+        "schedule": schedule(timedelta(seconds=30)),
+        "options": {"expires": 60},
     },
     "inventory-release-expired": {
         "task": "inventory.release_expired_reservations",

@@ -1,8 +1,17 @@
 """
-Real brokers for the outbox tests: a dead one (nothing listens on its port) and the configured
-one (Redis in CI), whose queues are read the way a consumer reads them, with kombu.
+Real brokers for the outbox tests: a dead one (nothing listens on its port), the configured one
+(Redis in CI), whose queues are read the way a consumer reads them, with kombu, and a Redis server
+of the test's own that it can kill and start again empty, as compose runs Redis (no persistence).
 """
 
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import redis
 from django.conf import settings
 
 from shop.celery import app as celery_app
@@ -78,3 +87,59 @@ class BrokerQueue:
             finally:
                 queue.close()
         return messages
+
+
+class RedisServer:
+    """
+    A ``redis-server`` of the test's own on a free port, keeping nothing on disk: ``restart()``
+    kills it (SIGKILL, as a crash or an OOM kill does) and starts it again, empty.
+    """
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tempfile.mkdtemp(prefix="shop-test-redis-")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        command = [
+            shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", self.dir,
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if self.client().ping():
+                    return self
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=5)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+    def restart(self) -> None:
+        """Kill the server and start it again on the same port, with nothing of what it held."""
+        self.kill()
+        self.start()
+
+    def use_as_broker(self) -> None:
+        """Point this process's Celery app at this server (``stop()`` points it back)."""
+        _forget_broker_connections()
+        celery_app.conf.broker_url = self.url
+
+    def stop(self) -> None:
+        if celery_app.conf.broker_url == self.url:
+            celery_app.conf.broker_url = settings.CELERY_BROKER_URL
+            _forget_broker_connections()
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)

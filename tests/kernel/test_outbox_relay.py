@@ -20,6 +20,7 @@ from catalog.services import category_create, price_set, product_create, variant
 from shop.kernel import outbox, tasks
 from shop.kernel.events import publish
 from shop.kernel.models import OutboxMessage
+from tests.kernel import subscriber_tasks
 from tests.kernel.subscriber_tasks import CONSUMER, OutboxProbe
 
 # --- the broker is down -----------------------------------------------------------------------
@@ -180,3 +181,80 @@ def test_two_relays_running_together_send_each_row_once(probe_queue):
     assert set(ids) == {
         str(event_id) for event_id in OutboxMessage.objects.values_list("event_id", flat=True)
     }
+
+
+# --- a message lost after the broker took it -------------------------------------------------
+
+
+@pytest.mark.redis
+@pytest.mark.timeout(60)
+@pytest.mark.django_db
+def test_an_event_whose_message_was_lost_is_sent_again_until_its_subscriber_handles_it(probe_queue, settings):
+    settings.OUTBOX_REDELIVER_SECONDS = 0  # look again at once (the default waits two minutes)
+    with transaction.atomic():
+        publish(OutboxProbe(label="lost"))
+        publish(PriceChanged(sku="HAM-1", currency="EUR", amount=Decimal("2.00")))  # no subscriber
+    assert outbox.relay() == 2
+    probe_row = OutboxMessage.objects.get(event_type=OutboxProbe.event_type)
+    unsubscribed = OutboxMessage.objects.get(event_type=PriceChanged.event_type)
+    assert (probe_row.handled_at, probe_row.check_at is not None) == (None, True)
+    assert unsubscribed.handled_at is not None  # nobody to wait for
+    assert probe_queue.purge() == 1  # the broker loses the message (Redis restarted empty)
+
+    assert tasks.redeliver_outbox() == 1  # the beat task, in-process
+
+    [(task_name, kwargs)] = probe_queue.drain()
+    assert (task_name, kwargs["envelope"]["id"]) == (CONSUMER, str(probe_row.event_id))
+    probe_row.refresh_from_db()
+    assert (probe_row.redeliveries, probe_row.handled_at) == (1, None)
+    assert probe_row.last_error == f"Sent again (1) to {CONSUMER}: no inbox record."
+
+    # The subscriber handles the redelivered message: the next look marks the row handled.
+    assert subscriber_tasks.record_probe(kwargs["envelope"]) is True
+    assert outbox.redeliver() == 0
+    probe_row.refresh_from_db()
+    assert probe_row.handled_at is not None
+    assert len(probe_queue) == 0
+    assert outbox.redeliver() == 0  # a handled row is never looked at again
+    assert len(probe_queue) == 0
+
+
+@pytest.mark.redis
+@pytest.mark.timeout(60)
+@pytest.mark.django_db
+def test_a_row_is_only_looked_at_again_when_due_and_the_pause_doubles_up_to_the_cap(probe_queue, settings):
+    settings.OUTBOX_REDELIVER_SECONDS = 60
+    settings.OUTBOX_REDELIVER_MAX_SECONDS = 200
+    with transaction.atomic():
+        publish(OutboxProbe(label="slow"))
+    outbox.relay()
+    row = OutboxMessage.objects.get()
+    assert 59 <= (row.check_at - row.sent_at).total_seconds() <= 61
+
+    assert outbox.redeliver() == 0  # not due: its message may simply wait in a long queue
+    pauses = []
+    for _ in range(3):
+        OutboxMessage.objects.filter(pk=row.pk).update(check_at=timezone.now())  # as if the pause had passed
+        before = timezone.now()
+        assert outbox.redeliver() == 1
+        row.refresh_from_db()
+        pauses.append(round((row.check_at - before).total_seconds() / 10) * 10)
+    assert pauses == [120, 200, 200]  # 60 s doubled, then capped
+    assert row.redeliveries == 3
+    assert len(probe_queue) == 4  # the first send and three more
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.django_db
+def test_with_the_broker_down_the_redelivery_keeps_the_rows_as_they_were(settings, broker_down):
+    settings.OUTBOX_REDELIVER_SECONDS = 0
+    with transaction.atomic():
+        publish(OutboxProbe(label="waiting"))
+    now = timezone.now()
+    OutboxMessage.objects.update(sent_at=now, check_at=now)
+
+    with pytest.raises(OperationalError):
+        outbox.redeliver()
+
+    row = OutboxMessage.objects.get()
+    assert (row.redeliveries, row.handled_at, row.check_at) == (0, None, now)
