@@ -17,15 +17,56 @@ class IllegalTransition(Exception):
     """The order's status machine has no such step."""
 
 
+class OrderCanceled(IllegalTransition):
+    """The order was canceled: it must not be handed over."""
+
+
 def get_order(*, number: str) -> OrderSummary:
     """
     Raises:
         UnknownOrder: no order has ``number``.
     """
+    return _summary(_order(number))
+
+
+def _summary(order: Order) -> OrderSummary:
+    return OrderSummary(number=order.number, status=order.status, erp_reference=order.erp_reference)
+
+
+def _order(number: str) -> Order:
     order = selectors.order_by_number(number)
     if order is None:
         raise UnknownOrder(number)
-    return OrderSummary(number=order.number, status=order.status, erp_reference=order.erp_reference)
+    return order
+
+
+def begin_handover(*, number: str) -> OrderSummary:
+    """
+    Take the order for fulfilment, just before it is sent to the ERP: from then on the customer
+    can no longer cancel it (409 ``not_cancelable``), since the ERP may have it. Idempotent.
+
+    Raises:
+        UnknownOrder: no order has ``number``.
+        OrderCanceled: the order was canceled first; it must not be sent.
+        IllegalTransition: the order is not paid.
+    """
+    try:
+        order = services.order_handover_begin(order=_order(number))
+    except services.IllegalTransition as exc:
+        if exc.current == Order.Status.CANCELED:
+            raise OrderCanceled(str(exc)) from exc
+        raise IllegalTransition(str(exc)) from exc
+    return _summary(order)
+
+
+def abandon_handover(*, number: str) -> OrderSummary:
+    """
+    The ERP refused the order for good (it does not have it): the customer may cancel it again.
+
+    Raises:
+        UnknownOrder: no order has ``number``.
+    """
+    return _summary(services.order_handover_abandon(order=_order(number)))
 
 
 def mark_handed_over(*, number: str, erp_reference: str) -> OrderSummary:
@@ -36,13 +77,10 @@ def mark_handed_over(*, number: str, erp_reference: str) -> OrderSummary:
         UnknownOrder: no order has ``number``.
         IllegalTransition: the order is canceled (or not paid).
     """
-    order = selectors.order_by_number(number)
-    if order is None:
-        raise UnknownOrder(number)
     try:
         order = services.order_transition(
-            order=order, status=Order.Status.HANDED_OVER, erp_reference=erp_reference
+            order=_order(number), status=Order.Status.HANDED_OVER, erp_reference=erp_reference
         )
     except services.IllegalTransition as exc:
         raise IllegalTransition(str(exc)) from exc
-    return OrderSummary(number=order.number, status=order.status, erp_reference=order.erp_reference)
+    return _summary(order)

@@ -95,6 +95,11 @@ class Order(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLACED)
     payment_reference = models.CharField(max_length=100, blank=True)
     erp_reference = models.CharField(max_length=100, blank=True)
+    handover_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Fulfilment took the order (its hand-over to the ERP began): it can no longer be canceled.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -80,6 +80,13 @@ class IllegalTransition(Exception):
         self.wanted = wanted
 
 
+class FulfilmentStarted(IllegalTransition):
+    """The order's hand-over to fulfilment has begun (the ERP may have it): no cancel any more."""
+
+    def __init__(self, current: str):
+        super().__init__(current, Order.Status.CANCELED)
+
+
 @dataclass(frozen=True)
 class PlacedOrder:
     order: Order
@@ -381,17 +388,61 @@ def order_transition(*, order: Order, status: str, erp_reference: str | None = N
     return order
 
 
+def order_is_cancelable(order: Order) -> bool:
+    """A placed or paid order can be canceled until fulfilment takes it (its hand-over begins)."""
+    return Order.Status.CANCELED in TRANSITIONS[order.status] and order.handover_started_at is None
+
+
 @transaction.atomic
 def order_cancel(*, order: Order) -> Order:
     """
     Cancel a placed or paid order: its stock goes back through inventory; the refund of a payment
     follows from the published ``OrderStatusChanged`` (``checkout.handlers``), off the request.
 
+    A cancel and the start of the order's hand-over (``order_handover_begin``) both lock the order
+    row, so exactly one of them wins: either the order is canceled and never sent to the ERP, or
+    the ERP may have it and the cancel is refused.
+
     Raises:
+        FulfilmentStarted: the order's hand-over to fulfilment has begun.
         IllegalTransition: the order was handed over to fulfilment (or is canceled or done).
     """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != Order.Status.CANCELED and order.handover_started_at is not None:
+        raise FulfilmentStarted(order.status)
     order = order_transition(order=order, status=Order.Status.CANCELED)
     inventory_api.return_order(order_number=order.number)
+    return order
+
+
+@transaction.atomic
+def order_handover_begin(*, order: Order) -> Order:
+    """
+    Fulfilment takes the paid ``order`` before it is sent to the ERP: from now on the ERP may
+    have it, so a cancel is refused (``FulfilmentStarted``). Idempotent; an order already handed
+    over (or further along) is returned as it is.
+
+    Raises:
+        IllegalTransition: the order is canceled (it must not be handed over) or not paid.
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status in (Order.Status.HANDED_OVER, Order.Status.SHIPPED, Order.Status.COMPLETED):
+        return order
+    if order.status != Order.Status.PAID:
+        raise IllegalTransition(order.status, Order.Status.HANDED_OVER)
+    if order.handover_started_at is None:
+        order.handover_started_at = timezone.now()
+        order.save(update_fields=["handover_started_at", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def order_handover_abandon(*, order: Order) -> Order:
+    """The ERP refused the paid ``order`` (it does not have it): it can be canceled again."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status == Order.Status.PAID and order.handover_started_at is not None:
+        order.handover_started_at = None
+        order.save(update_fields=["handover_started_at", "updated_at"])
     return order
 
 

@@ -1,6 +1,6 @@
 """Integrations listen to other contexts' events here (see the README)."""
 
-from checkout.events import OrderPlaced
+from checkout.events import OrderPlaced, OrderStatusChanged
 from integrations.services import erp as erp_services
 from shop.kernel.events import event_handler
 
@@ -12,3 +12,10 @@ from shop.kernel.events import event_handler
 def erp_record_handover(event: OrderPlaced) -> None:
     """A placed order is to be handed over to the ERP: record it; the delivery follows on commit."""
     erp_services.handover_create(order_number=event.number, payload=event.to_payload())
+
+
+@event_handler(OrderStatusChanged, name="integrations.erp_cancel_handover")
+def erp_cancel_handover(event: OrderStatusChanged) -> None:
+    """A canceled order's waiting hand-over ends as canceled, so staff never see it pending."""
+    if event.status == "canceled":
+        erp_services.handover_cancel(order_number=event.number)

@@ -14,6 +14,7 @@ class ErpHandover(models.Model):
         IN_FLIGHT = "in_flight", "In flight"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed (dead letter)"
+        CANCELED = "canceled", "Canceled (the order was canceled first; never sent)"
 
     order_number = models.CharField(max_length=20, unique=True)
     payload = models.JSONField(help_text="The order as the ERP receives it.")

@@ -81,6 +81,9 @@ class OrderSerializer(serializers.Serializer):
     shipping_method = serializers.CharField()
     created_at = serializers.DateTimeField()
     erp_reference = serializers.CharField(allow_blank=True)
+    cancelable = serializers.BooleanField(
+        help_text="Whether the order can still be canceled: false once its hand-over to fulfilment began."
+    )
 
 
 class PlacedOrderSerializer(OrderSerializer):

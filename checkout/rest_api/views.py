@@ -102,6 +102,7 @@ def order_data(order: Order, *, access_token: str | None = None) -> dict:
         "shipping_method": order.shipping_method,
         "created_at": order.created_at,
         "erp_reference": order.erp_reference,
+        "cancelable": services.order_is_cancelable(order),
     }
     if access_token is None:
         return OrderSerializer(data).data
@@ -319,7 +320,11 @@ class OrderDetailView(APIView):
 
 
 class OrderCancelView(APIView):
-    """Cancel an order that is not yet handed over to fulfilment; its stock comes back."""
+    """
+    Cancel an order that fulfilment has not taken yet; its stock comes back and its payment is
+    refunded. 409 ``not_cancelable`` once its hand-over to the ERP has begun (``cancelable``
+    false), or once it is handed over, shipped, completed or canceled.
+    """
 
     @extend_schema(
         operation_id="orders_cancel",
@@ -331,6 +336,12 @@ class OrderCancelView(APIView):
         order = _order_or_404(request, number)
         try:
             order = services.order_cancel(order=order)
+        except services.FulfilmentStarted:
+            raise Problem(
+                409,
+                "not_cancelable",
+                "The order is being handed over to fulfilment and can no longer be canceled.",
+            ) from None
         except services.IllegalTransition:
             raise Problem(
                 409, "not_cancelable", f"An order that is {order.status} cannot be canceled."

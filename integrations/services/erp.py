@@ -4,9 +4,16 @@ ERP hand-over: every placed order is delivered to the ERP once, off the checkout
 Life of a hand-over (``ErpHandover``)::
 
     pending --claim--> in_flight --2xx--> delivered
-       ^                   |
-       +---- backoff ------+ (ERP unavailable, attempts < ERP_MAX_ATTEMPTS)
-                           +--> failed (dead letter: the cap, or a 4xx) --staff retry--> pending
+       |  ^                |
+       |  +---- backoff ---+ (ERP unavailable, attempts < ERP_MAX_ATTEMPTS)
+       |                   +--> failed (dead letter: the cap, or a 4xx) --staff retry--> pending
+       |                   +--> canceled (the order was canceled before fulfilment took it)
+       +--> canceled (the order was canceled while the hand-over waited)
+
+Before the first request the order is taken for fulfilment (``checkout.api.begin_handover``,
+under the order's row lock): from then on the customer's cancel is refused with 409
+``not_cancelable``, because the ERP may have the order. An order canceled before that is never
+sent. A 4xx refusal by the ERP gives the order back (``abandon_handover``): it may be canceled.
 
 The row, not the broker, holds the state: a delivery message that is lost (broker down, worker
 killed) is replaced by the sweep (``handovers_requeue``), and a duplicate message is harmless,
@@ -137,9 +144,19 @@ def handover_deliver(*, order_number: str) -> str:
     handover.refresh_from_db()
 
     try:
+        checkout_api.begin_handover(number=order_number)
+    except checkout_api.OrderCanceled:
+        _finish_canceled(order_number, claimed=True)
+        return "canceled"
+    except (checkout_api.UnknownOrder, checkout_api.IllegalTransition) as exc:
+        _dead_letter(order_number, error=f"The order cannot be handed over: {exc!r}")
+        return "failed"
+
+    try:
         reference = erp_client.post_order(order_number=order_number, payload=handover.payload)
     except erp_client.ErpRejected as exc:
         _dead_letter(order_number, error=f"Rejected by the ERP: {exc}")
+        checkout_api.abandon_handover(number=order_number)  # the ERP has not got it: cancelable again
         return "failed"
     except erp_client.ErpUnavailable as exc:
         erp_client.breaker.record_failure()
@@ -166,6 +183,29 @@ def _dead_letter(order_number: str, *, error: str) -> None:
     ErpHandover.objects.filter(order_number=order_number, status=Status.IN_FLIGHT).update(
         status=Status.FAILED, last_error=error[:2000], next_attempt_at=None, updated_at=timezone.now()
     )
+
+
+def _finish_canceled(order_number: str, *, claimed: bool) -> bool:
+    """The order was canceled before fulfilment took it: the hand-over ends, nothing is sent."""
+    current = Status.IN_FLIGHT if claimed else Status.PENDING
+    finished = ErpHandover.objects.filter(order_number=order_number, status=current).update(
+        status=Status.CANCELED,
+        last_error="The order was canceled before its hand-over; nothing was sent to the ERP.",
+        next_attempt_at=None,
+        updated_at=timezone.now(),
+    )
+    if finished:
+        logger.info("Hand-over of %s ended: the order was canceled first.", order_number)
+    return bool(finished)
+
+
+def handover_cancel(*, order_number: str) -> bool:
+    """
+    The order was canceled: a hand-over still waiting (pending) ends as ``canceled``; one in
+    flight or finished is left alone (the cancel could only win before fulfilment took the order,
+    which the delivery checks itself). Returns whether one ended.
+    """
+    return _finish_canceled(order_number, claimed=False)
 
 
 @transaction.atomic

@@ -12,10 +12,17 @@ from django.utils import timezone
 
 from checkout import api as checkout_api
 from integrations import erp_client
-from integrations.handlers import erp_record_handover
+from integrations.handlers import erp_cancel_handover, erp_record_handover
 from integrations.models import ErpHandover
 from integrations.services import erp as erp_services
-from tests.integrations.erp_support import create_shipping_methods, place_orders
+from shop.kernel.models import OutboxMessage
+from tests.integrations.erp_support import (
+    cancel_order,
+    create_shipping_methods,
+    order_view,
+    place_orders,
+    place_orders_with_tokens,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +160,8 @@ def test_the_circuit_breaker_opens_after_consecutive_failures_and_closes_after_a
 ):
     settings.ERP_BREAKER_THRESHOLD = 2
     settings.ERP_BREAKER_COOLDOWN_SECONDS = 0.5
-    numbers = [f"SO-BRK-{index}" for index in range(3)]
+    create_shipping_methods()
+    numbers = place_orders(3)
     for number in numbers:
         _handover(number)
     erp_simulator.control(fail_rate=1.0)
@@ -183,9 +191,9 @@ def test_the_circuit_breaker_opens_after_consecutive_failures_and_closes_after_a
     assert len(erp_simulator.orders()) == 3
 
 
-def test_the_breaker_fails_open_when_the_cache_is_down(erp_simulator, settings):
+def test_the_breaker_fails_open_when_the_cache_is_down(erp_simulator, settings, order_number):
     settings.ERP_BREAKER_THRESHOLD = 1
-    _handover("SO-CACHE-1")
+    _handover(order_number)
     broken = mock.Mock(side_effect=ConnectionError("cache down"))
     with (
         mock.patch.object(erp_client.cache, "get", broken),
@@ -196,16 +204,83 @@ def test_the_breaker_fails_open_when_the_cache_is_down(erp_simulator, settings):
     ):
         erp_client.breaker.record_failure()
         assert erp_client.breaker.open_until() is None
-        assert erp_services.handover_deliver(order_number="SO-CACHE-1") == "delivered"
+        assert erp_services.handover_deliver(order_number=order_number) == "delivered"
 
 
-def test_a_rejected_order_is_dead_lettered_at_once(erp_simulator, settings):
-    _handover("SO-REJ-1")
+@pytest.fixture
+def placed_order(db) -> tuple[str, str]:
+    """A paid order's number and access token."""
+    create_shipping_methods()
+    return place_orders_with_tokens(1)[0]
+
+
+def test_a_rejected_order_is_dead_lettered_at_once_and_can_be_canceled_again(
+    erp_simulator, settings, placed_order
+):
+    number, token = placed_order
+    _handover(number)
     settings.ERP_URL = erp_simulator.url + "/nowhere"  # the simulator answers 404
-    assert erp_services.handover_deliver(order_number="SO-REJ-1") == "failed"
-    handover = ErpHandover.objects.get(order_number="SO-REJ-1")
+    assert erp_services.handover_deliver(order_number=number) == "failed"
+    handover = ErpHandover.objects.get(order_number=number)
     assert (handover.status, handover.attempts) == ("failed", 1)
     assert "Rejected by the ERP: HTTP 404" in handover.last_error
+    # The ERP has not got the order: fulfilment gives it back, and the customer may cancel it.
+    assert order_view(number, token)["cancelable"] is True
+    assert cancel_order(number, token).status_code == 200
+    assert checkout_api.get_order(number=number).status == "canceled"
+
+
+def test_an_order_canceled_before_its_hand_over_is_never_sent(erp_simulator, placed_order):
+    number, token = placed_order
+    _handover(number)
+    assert cancel_order(number, token).status_code == 200
+
+    assert erp_services.handover_deliver(order_number=number) == "canceled"
+
+    assert erp_simulator.orders() == []  # the ERP never heard of it
+    handover = ErpHandover.objects.get(order_number=number)
+    assert (handover.status, handover.erp_reference) == ("canceled", "")
+    assert "canceled before its hand-over" in handover.last_error
+    assert checkout_api.get_order(number=number).status == "canceled"
+    # A later message changes nothing.
+    assert erp_services.handover_deliver(order_number=number) == "skipped"
+    assert erp_simulator.orders() == []
+
+
+def test_a_cancel_ends_a_waiting_hand_over_at_once(erp_simulator, placed_order):
+    number, token = placed_order
+    _handover(number)
+    ErpHandover.objects.filter(order_number=number).update(  # waiting for its next attempt
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    assert cancel_order(number, token).status_code == 200
+
+    canceled = OutboxMessage.objects.filter(event_type="checkout.OrderStatusChanged").latest("id")
+    assert canceled.payload["status"] == "canceled"
+    assert erp_cancel_handover(canceled.envelope()) is True  # the subscriber's task, in-process
+
+    assert ErpHandover.objects.get(order_number=number).status == "canceled"
+    _make_due(number)
+    assert erp_services.handover_deliver(order_number=number) == "skipped"
+    assert erp_simulator.orders() == []
+
+
+def test_once_the_hand_over_has_begun_the_cancel_is_refused(erp_simulator, placed_order):
+    """The ERP may have the order from the first request on: the customer's cancel is a 409."""
+    number, token = placed_order
+    _handover(number)
+    erp_simulator.control(fail_rate=1.0)  # the first attempt reaches the ERP, whose answer is lost
+    assert erp_services.handover_deliver(order_number=number) == "retrying"
+
+    response = cancel_order(number, token)
+
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "not_cancelable"
+    assert order_view(number, token)["cancelable"] is False
+    erp_simulator.control(fail_rate=0.0)
+    _make_due(number)
+    assert erp_services.handover_deliver(order_number=number) == "delivered"
+    assert checkout_api.get_order(number=number).status == "handed_over"
 
 
 def test_the_sweep_gives_back_stuck_hand_overs_and_dead_letters_them_at_the_cap(settings):

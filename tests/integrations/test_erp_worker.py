@@ -13,10 +13,17 @@ import pytest
 from checkout import api as checkout_api
 from integrations.models import ErpHandover
 from integrations.tasks.erp import erp_requeue_handovers
+from shop.kernel import outbox
 from shop.kernel.models import OutboxMessage
-from shop.kernel.tasks import relay_outbox
+from shop.kernel.tasks import redeliver_outbox, relay_outbox
 from tests.integrations.conftest import wait_for
-from tests.integrations.erp_support import create_shipping_methods, place_orders
+from tests.integrations.erp_support import (
+    cancel_order,
+    create_shipping_methods,
+    order_view,
+    place_orders,
+    place_orders_with_tokens,
+)
 from tests.kernel.brokers import BrokerOutage
 
 WAIT_SECONDS = 60
@@ -51,7 +58,10 @@ def shipping_methods(transactional_db):
 
 
 class Sweeper:
-    """Plays beat: every few seconds, the outbox sweep and the hand-over sweep go to the broker."""
+    """
+    Plays beat: every few seconds, the outbox sweep, the outbox's redelivery and the hand-over
+    sweep go to the broker.
+    """
 
     def __init__(self, every: float = 3.0):
         self.every = every
@@ -60,6 +70,7 @@ class Sweeper:
     def __call__(self) -> None:
         if time.monotonic() - self.last >= self.every:
             relay_outbox.apply_async()
+            redeliver_outbox.apply_async()
             erp_requeue_handovers.apply_async()
             self.last = time.monotonic()
 
@@ -208,3 +219,72 @@ def test_a_worker_killed_mid_hand_over_is_replaced_and_the_order_delivered_once(
     assert handover.attempts == 2
     order = checkout_api.get_order(number=number)
     assert (order.status, order.erp_reference) == ("handed_over", handover.erp_reference)
+
+
+def test_orders_whose_messages_a_redis_restart_lost_still_reach_the_erp(
+    erp_simulator, celery_worker, private_redis, settings
+):
+    """
+    Redis restarts empty (as compose runs it: no persistence) while the ``OrderPlaced`` messages
+    wait in the ``erp`` queue, after the outbox marked them sent: the outbox's redelivery finds the
+    events without an inbox record and sends them again, so every paid order is handed over.
+    """
+    settings.OUTBOX_REDELIVER_SECONDS = 1  # as the worker's: look again a second after sending
+    private_redis.use_as_broker()
+    numbers = place_orders(4)
+    assert outbox.relay() >= 4  # a relay hands the events to the broker, as a worker would
+    # Each order's OrderPlaced and OrderStatusChanged (paid) wait for the erp queue's subscribers.
+    assert private_redis.client().llen("erp") == 8
+    assert OutboxMessage.objects.filter(event_type="checkout.OrderPlaced", sent_at__isnull=True).count() == 0
+
+    private_redis.restart()  # SIGKILL and start again: the queued messages are gone
+    assert private_redis.client().llen("erp") == 0
+
+    env = _worker_env(erp_simulator, CELERY_BROKER_URL=private_redis.url, OUTBOX_REDELIVER_SECONDS=1)
+    worker = celery_worker(queues=QUEUES, env=env)
+    sweeper = Sweeper(every=2)
+    sweeper.last = 0
+    assert _wait(lambda: len(_received(erp_simulator, numbers)) == 4, sweeper=sweeper), worker.log()
+    assert _wait(
+        lambda: ErpHandover.objects.filter(order_number__in=numbers, status="delivered").count() == 4,
+        sweeper=sweeper,
+    ), worker.log()
+    assert all(order["deliveries"] == 1 for order in _received(erp_simulator, numbers))
+    assert all(checkout_api.get_order(number=number).status == "handed_over" for number in numbers)
+    placed = OutboxMessage.objects.filter(event_type="checkout.OrderPlaced")
+    assert all(row.redeliveries >= 1 for row in placed)
+    assert _wait(lambda: not placed.filter(handled_at__isnull=True).exists(), sweeper=sweeper)
+
+
+def test_an_order_canceled_before_its_hand_over_never_reaches_the_erp(erp_simulator, celery_worker):
+    [(number, token)] = place_orders_with_tokens(1)  # no worker yet: the hand-over has not begun
+    assert cancel_order(number, token).status_code == 200
+
+    worker = celery_worker(queues=QUEUES, env=_worker_env(erp_simulator))
+    sweeper = Sweeper(every=3)
+    canceled = ErpHandover.objects.filter(order_number=number, status="canceled")
+    assert _wait(canceled.exists, sweeper=sweeper), worker.log()
+
+    time.sleep(2)  # room for a wrong delivery to show
+    assert erp_simulator.orders() == []
+    assert order_view(number, token)["status"] == "canceled"
+    assert canceled.get().erp_reference == ""
+
+
+def test_a_cancel_during_the_delivery_is_refused_and_the_order_handed_over(erp_simulator, celery_worker):
+    worker = celery_worker(queues=QUEUES, env=_worker_env(erp_simulator))
+    erp_simulator.control(latency_ms=3000)  # the request is still open when the customer cancels
+
+    [(number, token)] = place_orders_with_tokens(1)
+    in_flight = ErpHandover.objects.filter(order_number=number, status="in_flight")
+    assert _wait(in_flight.exists), worker.log()
+
+    response = cancel_order(number, token)
+
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "not_cancelable"
+    delivered = ErpHandover.objects.filter(order_number=number, status="delivered")
+    assert _wait(delivered.exists), worker.log()
+    view = order_view(number, token)
+    assert (view["status"], view["cancelable"]) == ("handed_over", False)
+    assert [order["deliveries"] for order in _received(erp_simulator, {number})] == [1]
