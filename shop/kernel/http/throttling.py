@@ -13,7 +13,8 @@ counter: no burst of twice the limit at a window boundary, two integers per clie
 rate). The check and the count are one atomic step: a Lua script on Redis (django-redis; the
 script goes through the raw client, so a connection error is seen rather than ignored), and on
 other caches ``add`` + ``incr`` (atomic in Django's local-memory cache and in memcached), taken
-back with ``decr`` when the request is refused. Refused requests are not counted, as in DRF.
+back with ``decr`` when the request is refused. Refused requests are not counted, as in DRF. Windows are
+aligned to the epoch, so the web processes agree on them as far as their clocks agree.
 
 ``fail_closed`` says what a store that does not answer means. A throttle that fails open admits
 (catalog and other reads: slower is fine, broken is not); one that fails closed refuses with a
