@@ -108,7 +108,7 @@ DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=No
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis serves the cache and the Celery broker when configured. The cache fails open: with Redis
-# down, reads go to the database (slower, not broken).
+# down, reads go to the database (slower, not broken); the sign-in throttle alone fails closed.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -228,13 +228,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shop.kernel.http.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's rates, counted atomically in the cache; they fail open (shop/kernel/http/throttling.py).
+        "shop.kernel.http.throttling.AnonRateThrottle",
+        "shop.kernel.http.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="600/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
-        # Sign-in and registration, per client address: slows password guessing.
+        # Sign-in and registration, per client address: slows password guessing; fails closed.
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

@@ -128,3 +128,23 @@ def test_sign_in_attempts_are_throttled(api_client, monkeypatch):
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
     assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("num_proxies", [0, 1])
+def test_the_sign_in_budget_is_per_client_address_as_num_proxies_says(
+    api_client, monkeypatch, settings, num_proxies
+):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"auth": "2/min", "anon": None, "user": None})
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+
+    def sign_in(forwarded_for):
+        body = {"email": "ada@example.com", "password": "guess"}
+        return api_client.post(TOKEN, body, format="json", HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+    # Behind one proxy the client is the last X-Forwarded-For entry (the one the proxy added);
+    # without a proxy the header is the client's own word and ignored (REMOTE_ADDR counts).
+    assert [sign_in("198.51.100.1, 203.0.113.7") for _ in range(3)] == [401, 401, 429]
+    assert sign_in("10.9.9.9, 203.0.113.7") == 429  # a forged first entry buys no new budget
+    assert sign_in("203.0.113.8") == (401 if num_proxies else 429)  # another client behind the proxy

@@ -6,11 +6,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from shop.accounts import services
 from shop.accounts.rest_api.serializers import AccountSerializer, CredentialsSerializer, TokenSerializer
+from shop.accounts.rest_api.throttling import AuthRateThrottle
 from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
 
@@ -18,8 +18,7 @@ from shop.kernel.http.schema import problem_responses
 class AuthView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = [AuthRateThrottle]
 
 
 class RegisterView(AuthView):
@@ -28,7 +27,7 @@ class RegisterView(AuthView):
     @extend_schema(
         operation_id="auth_register",
         request=CredentialsSerializer,
-        responses={201: AccountSerializer, **problem_responses(400, 429)},
+        responses={201: AccountSerializer, **problem_responses(400, 429, 503)},
     )
     def post(self, request):
         credentials = CredentialsSerializer(data=request.data)
@@ -57,7 +56,7 @@ class TokenView(AuthView):
     @extend_schema(
         operation_id="auth_token",
         request=CredentialsSerializer,
-        responses={200: TokenSerializer, **problem_responses(400, 401, 429)},
+        responses={200: TokenSerializer, **problem_responses(400, 401, 429, 503)},
     )
     def post(self, request):
         credentials = CredentialsSerializer(data=request.data)

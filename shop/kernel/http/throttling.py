@@ -1,0 +1,150 @@
+"""
+Rate throttles that count atomically in the shared cache, with a choice of failing open or closed.
+
+DRF's ``SimpleRateThrottle`` keeps a client's history as a list of timestamps that every request
+reads and writes back whole. Parallel requests all read the same list, so all of them are admitted
+(50 of 50 parallel sign-ins against a limit of 10 on Redis), the list grows with the rate, and with
+django-redis ignoring connection errors a cache that is down admits everything.
+
+``RateThrottle`` keeps two counters per client instead, for the current and the previous fixed
+window of the rate's period, and admits a request while ``previous * (the share of the previous
+window still inside the last period) + current`` stays under the limit (the sliding-window
+counter: no burst of twice the limit at a window boundary, two integers per client whatever the
+rate). The check and the count are one atomic step: a Lua script on Redis (django-redis; the
+script goes through the raw client, so a connection error is seen rather than ignored), and on
+other caches ``add`` + ``incr`` (atomic in Django's local-memory cache and in memcached), taken
+back with ``decr`` when the request is refused. Refused requests are not counted, as in DRF. Windows are
+aligned to the epoch, so the web processes agree on them as far as their clocks agree.
+
+``fail_closed`` says what a store that does not answer means. A throttle that fails open admits
+(catalog and other reads: slower is fine, broken is not); one that fails closed refuses with a
+503 ``service_unavailable`` and ``Retry-After`` (sign-in: an outage must not lift the limit on
+password guessing). Either way the error is logged.
+
+The DRF interface is kept (``allow_request``, ``wait``, ``scope``, ``get_cache_key``, the
+``DEFAULT_THROTTLE_RATES`` and ``NUM_PROXIES`` settings), so views name these classes in
+``throttle_classes`` as they would DRF's.
+"""
+
+import logging
+
+from django.core.cache import caches
+from rest_framework import throttling
+
+logger = logging.getLogger(__name__)
+
+# KEYS: the current window's counter, the previous window's. ARGV: the limit, the weight of the
+# previous window (0..1], the counters' lifetime in seconds. Returns {admitted, current, previous}
+# with ``current`` after the request was counted (if it was).
+_ADMIT_SCRIPT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+if previous * tonumber(ARGV[2]) + current + 1 > tonumber(ARGV[1]) then
+    return {0, current, previous}
+end
+current = redis.call('INCR', KEYS[1])
+if current == 1 then
+    redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return {1, current, previous}
+"""
+
+
+def _admit_on_redis(cache, keys, limit, weight, ttl):
+    client = cache.client.get_client(write=True)
+    script = client.register_script(_ADMIT_SCRIPT)
+    admitted, current, previous = script(
+        keys=[cache.make_key(key) for key in keys], args=[limit, weight, ttl]
+    )
+    return bool(admitted), int(current), int(previous)
+
+
+def _admit_on_any_cache(cache, keys, limit, weight, ttl):
+    current_key, previous_key = keys
+    cache.add(current_key, 0, ttl)
+    try:
+        current = cache.incr(current_key)
+    except ValueError:  # the counter was evicted between add and incr
+        cache.add(current_key, 0, ttl)
+        current = cache.incr(current_key)
+    previous = cache.get(previous_key) or 0
+    if previous * weight + current > limit:
+        cache.decr(current_key)
+        return False, current - 1, previous
+    return True, current, previous
+
+
+class RateThrottle(throttling.SimpleRateThrottle):
+    """
+    A ``SimpleRateThrottle`` that counts atomically (sliding-window counter) in the cache
+    ``cache_alias``. Subclasses set ``scope`` (or ``rate``) and ``get_cache_key`` as with DRF,
+    and ``fail_closed = True`` where an unavailable store must refuse rather than admit.
+    """
+
+    cache_alias = "default"
+    fail_closed = False
+    # Retry-After of the 503 when the store is down and the throttle fails closed.
+    unavailable_retry_after = 5
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.elapsed = self.now - window * self.duration
+        weight = 1.0 - self.elapsed / self.duration
+        keys = (f"{self.key}:{window}", f"{self.key}:{window - 1}")
+        cache = caches[self.cache_alias]
+        admit = (
+            _admit_on_redis if hasattr(getattr(cache, "client", None), "get_client") else _admit_on_any_cache
+        )
+        try:
+            admitted, self.current, self.previous = admit(
+                cache, keys, self.num_requests, weight, 2 * self.duration
+            )
+        except Exception as exc:  # noqa: BLE001 (whatever the store raised, it is not answering)
+            if self.fail_closed:
+                # Not at the top: DRF's APIView imports the throttle classes, and problems imports APIView.
+                from shop.kernel.http.problems import ServiceUnavailable
+
+                logger.error("Throttle %r: its store is unavailable (%s); refusing", self.scope, exc)
+                unavailable = ServiceUnavailable(
+                    "The rate limit cannot be checked at the moment; try again shortly."
+                )
+                unavailable.wait = self.unavailable_retry_after  # DRF turns it into Retry-After
+                raise unavailable from None
+            logger.warning("Throttle %r: its store is unavailable (%s); admitting", self.scope, exc)
+            return True
+        return admitted
+
+    def wait(self):
+        """Seconds until this client's next request would be admitted (``Retry-After``)."""
+        limit, period = self.num_requests, self.duration
+        room = limit - 1 - self.current  # what the previous window's share must fall to
+        if room >= 0 and self.previous > 0:
+            # Later in this window, when previous * (1 - t / period) <= room.
+            seconds = period * (1 - room / self.previous) - self.elapsed
+        elif self.current > 0 and limit > 0:
+            # In the next window, where this window's count becomes the fading previous one.
+            seconds = period - self.elapsed + period * (1 - (limit - 1) / self.current)
+        else:
+            seconds = period - self.elapsed
+        return max(seconds, 1.0)
+
+
+class AnonRateThrottle(RateThrottle, throttling.AnonRateThrottle):
+    """DRF's ``anon`` rate (anonymous requests, per client address), counted atomically; fails open."""
+
+
+class UserRateThrottle(RateThrottle, throttling.UserRateThrottle):
+    """DRF's ``user`` rate (per customer, else per client address), counted atomically; fails open."""
+
+
+class ClientAddressRateThrottle(RateThrottle):
+    """The rate of ``scope`` per client address (``NUM_PROXIES`` says which ``X-Forwarded-For`` entry)."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
