@@ -11,6 +11,9 @@ start it on a free port in a thread. It speaks the protocol of API.md:
 - ``GET``/``PUT /control``: ``{fail_rate, latency_ms}``: the share of ``POST /orders`` answered
   503, and the latency added to each;
 - ``DELETE /orders``: forget every order.
+
+There is no cancellation: the shop refuses a cancel once an order's hand-over has begun (409
+``not_cancelable``) and never sends one it canceled before, so what this ERP received it keeps.
 """
 
 import argparse
