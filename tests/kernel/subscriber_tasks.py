@@ -8,6 +8,7 @@ routed to a queue of its own, so that the tests can count its messages in Redis 
 worker takes them.
 """
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,5 +34,10 @@ class OutboxProbe(Event):
 
 @event_handler(OutboxProbe, name=CONSUMER, queue=QUEUE)
 def record_probe(event: OutboxProbe) -> None:
-    """The subscriber: the kernel's inbox row is its observable effect (and ``HANDLED`` here)."""
+    """
+    The subscriber: the kernel's inbox row is its observable effect (and ``HANDLED`` here). A
+    probe with ``"slow"`` among its tags takes a few seconds, long enough to kill its worker mid-way.
+    """
+    if "slow" in event.tags:
+        time.sleep(5)
     HANDLED.append(event)

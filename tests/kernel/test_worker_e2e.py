@@ -14,6 +14,7 @@ import pytest
 from django.db import transaction
 
 from shop.celery import app as celery_app
+from shop.kernel import tasks
 from shop.kernel.events import publish
 from shop.kernel.models import OutboxMessage, ProcessedEvent
 from tests.celery_worker import wait_for
@@ -53,3 +54,41 @@ def test_a_committed_event_reaches_its_subscriber_through_a_real_worker(worker):
     log = worker.log()
     assert re.search(r"Task shop\.kernel\.relay_outbox\[[^\]]+\] succeeded in \S+: 1$", log, re.M), log
     assert re.search(rf"Task {re.escape(CONSUMER)}\[[^\]]+\] succeeded in \S+: True$", log, re.M), log
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(180)
+@pytest.mark.django_db(transaction=True)
+def test_an_event_whose_worker_was_killed_inside_the_handler_is_handled_by_the_next_one(
+    celery_worker, settings
+):
+    """
+    The worker dies (SIGKILL) inside the handler: its message stays unacknowledged in Redis for
+    the visibility timeout (hours). The outbox's redelivery sends the event again, and the next
+    worker handles it once, within the redelivery pause instead of hours.
+    """
+    settings.OUTBOX_REDELIVER_SECONDS = 1
+    env = {"OUTBOX_REDELIVER_SECONDS": "1"}
+    first = celery_worker(
+        queues=[RELAY_QUEUE, subscriber_tasks.QUEUE], env=env, include=[subscriber_tasks.__name__]
+    )
+    with transaction.atomic():
+        publish(OutboxProbe(label="killed mid-way", tags=["slow"]))
+    row = OutboxMessage.objects.get()
+    assert wait_for(lambda: f"Task {CONSUMER}[" in first.log(), seconds=DELIVERY_WAIT_SECONDS), first.log()
+    first.kill()
+    assert not ProcessedEvent.objects.filter(event_id=row.event_id).exists()
+
+    second = celery_worker(
+        queues=[RELAY_QUEUE, subscriber_tasks.QUEUE], env=env, include=[subscriber_tasks.__name__]
+    )
+
+    def handled() -> bool:
+        tasks.redeliver_outbox.apply_async()  # what beat sends every 30 s
+        return ProcessedEvent.objects.filter(event_id=row.event_id, consumer=CONSUMER).exists()
+
+    assert wait_for(handled, seconds=DELIVERY_WAIT_SECONDS, interval=2), second.log()
+    row.refresh_from_db()
+    assert row.redeliveries >= 1
+    assert ProcessedEvent.objects.filter(event_id=row.event_id).count() == 1
