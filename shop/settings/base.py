@@ -237,6 +237,8 @@ REST_FRAMEWORK = {
 }
 API_PAGE_SIZE = 20
 API_MAX_PAGE_SIZE = 100
+# Seconds a 503 answer's Retry-After header asks a client to wait.
+RETRY_AFTER_SECONDS = env.int("RETRY_AFTER_SECONDS", default=5)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reference shop API",
