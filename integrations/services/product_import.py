@@ -50,6 +50,7 @@ from catalog import api as catalog_api
 from catalog.data import ProductRow, VariantRow
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
+from shop.kernel.text import echo
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ def _csv_flag(value: str) -> bool:
         return True
     if value.lower() in CSV_FALSE:
         return False
-    raise ValueError(f"active must be true or false (or 1/0, yes/no; empty = true), not {value!r}.")
+    raise ValueError(f"active must be true or false (or 1/0, yes/no; empty = true), not {echo(value)}.")
 
 
 def _json_flag(value: object) -> bool:
@@ -256,7 +257,7 @@ def _text(record: dict, key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{key} must be a string, not {value!r}.")
+        raise ValueError(f"{key} must be a string, not {echo(value)}.")
     return value.strip()
 
 
@@ -298,15 +299,17 @@ def _valid_rows(rows, report: importing.ImportReport):
         fields["attributes"] = attributes
         sku, slug = fields["sku"], fields["product_slug"]
         if sku in first_sku:
-            report.reject(row, f"Duplicate of row {first_sku[sku]} (SKU {sku!r}); only the first is applied.")
+            report.reject(
+                row, f"Duplicate of row {first_sku[sku]} (SKU {echo(sku)}); only the first is applied."
+            )
             continue
         product = (fields["product_name"], fields["category"], fields["description"], _canonical(attributes))
         first_row, first_product = products.setdefault(slug, (row, product))
         if first_product != product:
             report.reject(
                 row,
-                f"Product {slug!r} has another name, category, description or attributes in row {first_row}; "
-                "the rows of one product must agree.",
+                f"Product {echo(slug)} has another name, category, description or attributes in row "
+                f"{first_row}; the rows of one product must agree.",
             )
             continue
         first_sku[sku] = row

@@ -32,6 +32,7 @@ from catalog import api as catalog_api
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
 from inventory import api as inventory_api
+from shop.kernel.text import echo
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def _csv_records(text) -> Iterator[tuple[int, dict | str]]:
     header = next(reader, None)
     if header is None or [column.strip().lower() for column in header] != list(COLUMNS):
         raise importing.ImportFileUnreadable(
-            f"The CSV header must be {','.join(COLUMNS)}, not {','.join(header or [])!r}."
+            f"The CSV header must be {','.join(COLUMNS)}, not {echo(','.join(header or []))}."
         )
     for values in reader:
         number = reader.line_num
@@ -184,5 +185,5 @@ def _validate(number: int, record: dict) -> "StockRow | tuple[int, str]":
     if isinstance(on_hand, str) and on_hand.strip().isdigit() and on_hand.strip().isascii():
         on_hand = int(on_hand.strip())
     if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0:
-        return number, f"on_hand must be a whole number of 0 or more, not {record['on_hand']!r}."
+        return number, f"on_hand must be a whole number of 0 or more, not {echo(record['on_hand'])}."
     return StockRow(row=number, sku=sku, warehouse=warehouse, on_hand=on_hand)

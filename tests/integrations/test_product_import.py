@@ -627,3 +627,25 @@ class TestAdmin:
         assert "1 import(s) could not be sent (is the broker down?); they stay queued." in content
         job.refresh_from_db()
         assert job.status == "queued"
+
+
+# --- bad input: nesting, NUL characters, huge values (issue 8, items 4 and 8) -------------------
+
+
+def test_a_huge_value_is_quoted_cut_in_its_error(catalog_setup, run):
+    base = {"product_slug": "lantern", "product_name": "Lantern", "category": "tents"}
+    lines = [
+        json.dumps({**base, "sku": "L-1"}),  # 1: fine (the upload reads the first line)
+        json.dumps({**base, "sku": "S" * 120_000}),  # 2: a malformed SKU
+        json.dumps({**base, "sku": "L-3", "variant_name": ["x"] * 60_000}),  # 3: not a string
+        json.dumps({**base, "product_slug": "jar", "sku": "L-4", "category": "c" * 120_000}),  # 4: unknown
+    ]
+
+    job = run(feed("\n".join(lines) + "\n", "products.jsonl", "application/jsonl"))
+
+    assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 3)
+    errors = {error["row"]: error["message"] for error in job.errors}
+    assert errors[2].startswith(f"SKU '{'S' * 100}…' (120,000 characters) is malformed")
+    assert errors[3] == f"variant_name must be a string, not {str(['x'] * 60_000)[:100]}…."
+    assert f"unknown category '{'c' * 100}…' (120,000 characters)" in errors[4]
+    assert all(len(message) <= importing.MAX_MESSAGE_CHARS for message in errors.values())

@@ -169,3 +169,14 @@ def test_the_command_refuses_a_missing_file_and_reports_a_failed_feed(tmp_path):
     feed.write_text("nothing,useful\n")
     with pytest.raises(CommandError, match="header"):
         call_command("sync_stock", str(feed))
+
+
+def test_a_huge_value_is_quoted_cut_in_its_error():
+    job = run(f"sku,warehouse,on_hand\nA-1,main,{'9' * 120_000}x\nA-1,{'W' * 120_000},1\nA-2,main,3\n")
+
+    assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 2)
+    errors = {error["row"]: error["message"] for error in job.errors}
+    assert (
+        errors[2] == f"on_hand must be a whole number of 0 or more, not '{'9' * 100}…' (120,001 characters)."
+    )
+    assert errors[3] == f"Unknown warehouse '{'W' * 100}…' (120,000 characters)."
