@@ -84,6 +84,9 @@ def _valid_rows(rows, report: importing.ImportReport):
         if not sku:
             report.reject(row, "The SKU is missing.")
             continue
+        if importing.has_nul(fields):
+            report.reject(row, importing.NUL_MESSAGE)
+            continue
         try:
             value = catalog_api.parse_price(amount=amount, currency=currency)
         except ValueError as exc:

@@ -50,6 +50,7 @@ from catalog import api as catalog_api
 from catalog.data import ProductRow, VariantRow
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
+from shop.kernel import bounded_json
 from shop.kernel.text import echo
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def check_upload(upload) -> None:
     if not first:
         raise importing.ImportFileInvalid("empty", "The file has no rows.")
     try:
-        parsed = json.loads(first)
+        parsed = bounded_json.loads(first)  # nested 100,000 deep: refused, not a RecursionError
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
@@ -182,6 +183,9 @@ def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
             if len(fields) != len(header):
                 yield row, f"Expected {len(header)} fields ({','.join(header)}), found {len(fields)}."
                 continue
+            if importing.has_nul(fields):
+                yield row, importing.NUL_MESSAGE
+                continue
             record: dict = dict(zip(header, fields, strict=True))
             if ACTIVE in record:
                 try:
@@ -199,7 +203,10 @@ def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
             if not line:
                 continue
             try:
-                record = json.loads(line)
+                record = bounded_json.loads(line)
+            except bounded_json.JSONRefused as exc:
+                yield row, str(exc)
+                continue
             except ValueError as exc:
                 yield row, f"Not a JSON object: {exc}."
                 continue
@@ -288,7 +295,10 @@ def _valid_rows(rows, report: importing.ImportReport):
         attributes = record.get("attributes")
         if isinstance(attributes, str):
             try:
-                attributes = json.loads(attributes) if attributes.strip() else {}
+                attributes = bounded_json.loads(attributes) if attributes.strip() else {}
+            except bounded_json.JSONRefused as exc:
+                report.reject(row, f"attributes: {exc}")
+                continue
             except ValueError as exc:
                 report.reject(row, f"attributes is not JSON: {exc}.")
                 continue

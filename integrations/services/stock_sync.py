@@ -18,7 +18,6 @@ job's ``errors`` with their row number; the other rows are applied.
 
 import codecs
 import csv
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from catalog import api as catalog_api
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
 from inventory import api as inventory_api
+from shop.kernel import bounded_json
 from shop.kernel.text import echo
 
 logger = logging.getLogger(__name__)
@@ -156,6 +156,9 @@ def _csv_records(text) -> Iterator[tuple[int, dict | str]]:
         if len(values) != len(COLUMNS):
             yield number, f"Expected {len(COLUMNS)} columns, found {len(values)}."
             continue
+        if importing.has_nul(values):
+            yield number, importing.NUL_MESSAGE
+            continue
         yield number, dict(zip(COLUMNS, values, strict=True))
 
 
@@ -164,7 +167,10 @@ def _json_records(text) -> Iterator[tuple[int, dict | str]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = bounded_json.loads(line)
+        except bounded_json.JSONRefused as exc:  # nested too deep, a NUL in a string
+            yield number, str(exc)
+            continue
         except ValueError:
             yield number, "Not a JSON object."
             continue

@@ -281,9 +281,23 @@ class TestInvalidRows:
             "' is wrong."
         )
 
+    def test_a_nul_in_a_field_rejects_its_row(self):
+        """PostgreSQL's text cannot hold a NUL: it used to fail the chunk's query and the job."""
+        sellable_product(price="10.00", skus=["NUL-1"])
+        # Stored as it is (the upload refuses a NUL only in the first 64 KB it reads).
+        job = TestTheJob.stored_job(b"sku,amount,currency\nNUL-1\x00,3.00,EUR\nNUL-1,4.00,EUR\n")
+
+        service.price_import_run(job_id=job.pk)
+
+        job.refresh_from_db()
+        assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 1)
+        assert job.errors == [{"row": 2, "message": importing.NUL_MESSAGE}]
+        assert price("NUL-1") == Decimal("4.00")
+
 
 class TestTheJob:
-    def stored_job(self, content: bytes) -> ImportJob:
+    @staticmethod
+    def stored_job(content: bytes) -> ImportJob:
         upload = SimpleUploadedFile("prices.csv", content, content_type="text/csv")
         return importing.job_create(kind=ImportJob.Kind.PRICES, upload=upload, created_by_id=None)
 

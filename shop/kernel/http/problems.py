@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from rest_framework import exceptions, status
@@ -94,6 +95,8 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("Database unavailable: %s", exc)
         return ServiceUnavailable("The database is unavailable; try again shortly.")
+    if isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE, before any parser
+        return Problem(400, "too_large", "The request body is too large.")
     return exc
 
 
