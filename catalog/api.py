@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from catalog import selectors, services
 from catalog.data import FeedRow, PriceResult, ProductProblems, ProductRow, UpsertResult, VariantInfo
 from shop.kernel.money import MAX_DIGITS, Money, is_currency_code, minor_units
+from shop.kernel.text import echo
 
 
 class UnknownSku(LookupError):
@@ -117,7 +118,7 @@ def parse_price(*, amount: Decimal | str, currency: str) -> Decimal:
             or more than the 12 digits a price holds; the message says which, for a person.
     """
     if not isinstance(currency, str) or not is_currency_code(currency):
-        raise ValueError(f"Currency {currency!r} is not an ISO 4217 code (three upper-case letters).")
+        raise ValueError(f"Currency {echo(currency)} is not an ISO 4217 code (three upper-case letters).")
     value = None
     if not isinstance(amount, str) or _PLAIN_DECIMAL.fullmatch(amount.strip()):
         try:
@@ -125,16 +126,16 @@ def parse_price(*, amount: Decimal | str, currency: str) -> Decimal:
         except (InvalidOperation, TypeError, ValueError):
             value = None
     if value is None or not value.is_finite():
-        raise ValueError(f"Amount {amount!r} is not a decimal number.")
+        raise ValueError(f"Amount {echo(amount)} is not a decimal number.")
     if value < 0:
-        raise ValueError(f"Amount {amount!r} is negative.")
+        raise ValueError(f"Amount {echo(amount)} is negative.")
     places = minor_units(currency)
     quantised = value.quantize(Decimal(1).scaleb(-places)) if value.adjusted() < MAX_DIGITS else value
     if quantised != value:
-        raise ValueError(f"Amount {amount!r} has more than {places} decimal places for {currency}.")
+        raise ValueError(f"Amount {echo(amount)} has more than {places} decimal places for {currency}.")
     if value.adjusted() >= MAX_DIGITS - 2:
         raise ValueError(
-            f"Amount {amount!r} is too large (at most {MAX_DIGITS - 2} digits before the point)."
+            f"Amount {echo(amount)} is too large (at most {MAX_DIGITS - 2} digits before the point)."
         )
     return quantised
 

@@ -22,6 +22,7 @@ from catalog.events import PriceChanged, ProductChanged
 from catalog.models import SKU_VALIDATOR, Attribute, AttributeValue, Category, Price, Product, Variant
 from shop.kernel.db import bound_cursor, bulk_update
 from shop.kernel.events import publish, publish_many
+from shop.kernel.text import echo
 
 # --- categories ---------------------------------------------------------------------------
 
@@ -568,41 +569,42 @@ def products_check(*, rows: Sequence[ProductRow]) -> list[ProductProblems]:
             if len(row.slug) > 200:
                 raise ValidationError("too long")
         except ValidationError:
-            product.append(f"Product slug {row.slug!r} is not a slug (1-200 letters, digits, - or _).")
+            product.append(f"Product slug {echo(row.slug)} is not a slug (1-200 letters, digits, - or _).")
         if row.slug in seen_slugs:
-            product.append(f"Product {row.slug!r} is given twice.")
+            product.append(f"Product {echo(row.slug)} is given twice.")
         seen_slugs.add(row.slug)
         if not row.name.strip() or len(row.name) > 300:
-            product.append(f"Product {row.slug!r}: the name must have 1-300 characters.")
+            product.append(f"Product {echo(row.slug)}: the name must have 1-300 characters.")
         if row.category_slug not in categories:
-            product.append(f"Product {row.slug!r}: unknown category {row.category_slug!r}.")
+            product.append(f"Product {echo(row.slug)}: unknown category {echo(row.category_slug)}.")
         for code, value in row.attributes.items():
             if code not in kinds:
-                product.append(f"Product {row.slug!r}: unknown attribute {code!r}.")
+                product.append(f"Product {echo(row.slug)}: unknown attribute {echo(code)}.")
                 continue
             try:
                 attribute_value_coerce(kinds[code], value)
             except ValueError as exc:
                 product.append(
-                    f"Product {row.slug!r}: attribute {code!r} ({kinds[code]}): {exc}, not {value!r}."
+                    f"Product {echo(row.slug)}: attribute {echo(code)} ({kinds[code]}): {exc}, "
+                    f"not {echo(value)}."
                 )
         skus: dict[str, str] = {}
         for variant in row.variants:
             try:
                 SKU_VALIDATOR(variant.sku)
             except ValidationError:
-                skus[variant.sku] = f"SKU {variant.sku!r} is malformed: {SKU_VALIDATOR.message}"
+                skus[variant.sku] = f"SKU {echo(variant.sku)} is malformed: {SKU_VALIDATOR.message}"
                 continue
             if variant.sku in seen_skus:
-                skus[variant.sku] = f"SKU {variant.sku!r} is given twice."
+                skus[variant.sku] = f"SKU {echo(variant.sku)} is given twice."
             elif owners.get(variant.sku, row.slug) != row.slug:
                 skus[variant.sku] = (
-                    f"SKU {variant.sku!r} belongs to another product ({owners[variant.sku]!r})."
+                    f"SKU {echo(variant.sku)} belongs to another product ({echo(owners[variant.sku])})."
                 )
             elif not variant.name.strip() or len(variant.name) > 300:
-                skus[variant.sku] = f"SKU {variant.sku!r}: the variant name must have 1-300 characters."
+                skus[variant.sku] = f"SKU {echo(variant.sku)}: the variant name must have 1-300 characters."
             elif not isinstance(variant.is_active, bool):
-                skus[variant.sku] = f"SKU {variant.sku!r}: is_active must be True or False."
+                skus[variant.sku] = f"SKU {echo(variant.sku)}: is_active must be True or False."
             seen_skus.add(variant.sku)
         result.append(ProductProblems(product=tuple(product), skus=skus))
     return result

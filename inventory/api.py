@@ -27,6 +27,7 @@ from inventory.data import (
     WarehouseStock,
 )
 from inventory.models import MAX_QUANTITY, REFERENCE_MAX_LENGTH, SKU_VALIDATOR
+from shop.kernel.text import echo
 
 #: The longest a reservation may be made for (30 days).
 MAX_TTL_SECONDS = 30 * 24 * 60 * 60
@@ -251,7 +252,7 @@ def set_on_hand_many(*, levels: Sequence[tuple[str, str, int]], reason: str = "a
     seen: set[tuple[str, str]] = set()
     for index, level in enumerate(levels):
         if not isinstance(level, (tuple, list)) or len(level) != 3 or not isinstance(level[1], str):
-            rejected[index] = f"Not (sku, warehouse code, on_hand): {level!r}."
+            rejected[index] = f"Not (sku, warehouse code, on_hand): {echo(level)}."
             continue
         sku, warehouse, on_hand = level
         try:
@@ -349,7 +350,7 @@ def ensure_warehouse(*, code: str, name: str, priority: int = 0) -> None:
 
 def _check_sku(sku: object) -> None:
     if not isinstance(sku, str) or not SKU_VALIDATOR.regex.match(sku):
-        raise ValueError(f"Not a SKU: {sku!r}.")
+        raise ValueError(f"Not a SKU: {echo(sku)}.")
 
 
 def _check_reference(value: object, name: str = "reference") -> None:
@@ -359,7 +360,7 @@ def _check_reference(value: object, name: str = "reference") -> None:
 
 def _check_quantity(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_QUANTITY:
-        raise ValueError(f"{name} must be an integer in 0..{MAX_QUANTITY}, not {value!r}.")
+        raise ValueError(f"{name} must be an integer in 0..{MAX_QUANTITY}, not {echo(value)}.")
 
 
 def _check_positive(value: object, name: str) -> None:

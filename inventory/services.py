@@ -37,6 +37,7 @@ from inventory.events import StockChanged
 from inventory.models import MAX_QUANTITY, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
 from shop.kernel.db import bulk_update
 from shop.kernel.events import publish_many
+from shop.kernel.text import echo
 
 Kind = StockMovement.Kind
 
@@ -484,7 +485,7 @@ def stock_set_on_hand_many(
         if code in warehouses:
             wanted.append((index, sku, warehouses[code].pk, on_hand))
         else:
-            rejected[index] = f"Unknown warehouse {code!r}."
+            rejected[index] = f"Unknown warehouse {echo(code)}."
     if not wanted:
         return 0, rejected
     skus = {sku for _, sku, _, _ in wanted}

@@ -12,7 +12,6 @@ a snapshot of one moment. A read-only snapshot takes no locks, so price imports 
 are not held up by it. SQLite gives the same within one transaction (one read snapshot).
 """
 
-import csv
 import logging
 import tempfile
 
@@ -26,6 +25,7 @@ from catalog.data import FeedRow
 from integrations.models import ExportJob
 from integrations.services import dispatch
 from inventory import api as inventory_api
+from shop.kernel import csv_writer
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +98,11 @@ def export_build(job_id: str, *, chunk_size: int = CHUNK_SIZE) -> ExportJob | No
 def write_feed(out, *, chunk_size: int = CHUNK_SIZE) -> int:
     """
     Write the CSV feed to the text stream ``out`` and return its number of rows (header aside).
-    The read is one snapshot: see the module's docstring.
+    The read is one snapshot: see the module's docstring. A cell that a spreadsheet would run as
+    a formula (a name starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is
+    written with a single quote in front (``shop.kernel.csv_writer``).
     """
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer.writer(out, lineterminator="\n")  # text cells safe from spreadsheet formulas
     writer.writerow(HEADER)
     base_url = settings.SHOP_BASE_URL.rstrip("/")
     rows = 0

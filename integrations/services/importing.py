@@ -4,6 +4,12 @@ before it is stored, reading a CSV as a stream of numbered rows, collecting a jo
 (counts, and the first 1,000 errors with their row numbers), saving progress, and moving an
 ``ImportJob`` through its statuses.
 
+A report stays small whatever the file holds: it keeps the first ``MAX_ERRORS`` errors (every
+rejected row is counted in ``rows_rejected``), a message quotes at most 100 characters of a
+value (``shop.kernel.text.echo``: ``'12345…' (120,000 characters)``) and is cut to
+``MAX_MESSAGE_CHARS`` whatever it quotes. A field holding a NUL character rejects its row
+(``has_nul``): PostgreSQL's text cannot hold one.
+
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row row 2.
 Blank lines are skipped (not counted) but keep their number, so a reported row is the one a
 person finds in the file.
@@ -28,10 +34,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import ImportJob
+from shop.kernel.text import shorten
 
 logger = logging.getLogger(__name__)
 
 MAX_ERRORS = 1000
+MAX_MESSAGE_CHARS = 300
+NUL_MESSAGE = "The row holds a NUL character, which text cannot hold."
 _HEAD_BYTES = 64 * 1024
 T = TypeVar("T")
 
@@ -58,10 +67,18 @@ class ImportReport:
     errors: list[dict] = field(default_factory=list)
 
     def reject(self, row: int, message: str) -> None:
-        """Count a rejected row and keep its error while fewer than ``MAX_ERRORS`` are kept."""
+        """
+        Count a rejected row and keep its error (cut to ``MAX_MESSAGE_CHARS``) while fewer than
+        ``MAX_ERRORS`` are kept.
+        """
         self.rows_rejected += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append({"row": row, "message": message})
+            self.errors.append({"row": row, "message": shorten(message, MAX_MESSAGE_CHARS)})
+
+
+def has_nul(values: Iterable) -> bool:
+    """Whether one of the text ``values`` (a row's fields) holds a NUL character."""
+    return any(isinstance(value, str) and "\x00" in value for value in values)
 
 
 def check_csv_upload(upload, *, header: Sequence[str], max_bytes: int) -> None:
@@ -201,7 +218,7 @@ def job_fail(job: ImportJob, report: ImportReport, reason: str) -> None:
     """Save the report so far and mark the job ``failed`` with ``reason`` (rows applied stay)."""
     _copy_report(job, report)
     job.status = ImportJob.Status.FAILED
-    job.failure = reason
+    job.failure = shorten(reason, 2000)
     job.finished_at = timezone.now()
     job.save()
 

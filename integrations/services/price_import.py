@@ -26,6 +26,7 @@ from django.db import transaction
 from catalog import api as catalog_api
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
+from shop.kernel.text import echo
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,9 @@ def _valid_rows(rows, report: importing.ImportReport):
         if not sku:
             report.reject(row, "The SKU is missing.")
             continue
+        if importing.has_nul(fields):
+            report.reject(row, importing.NUL_MESSAGE)
+            continue
         try:
             value = catalog_api.parse_price(amount=amount, currency=currency)
         except ValueError as exc:
@@ -102,6 +106,6 @@ def _apply(chunk: list[tuple[int, str, object, str]], report: importing.ImportRe
     result = catalog_api.set_prices(rows=[(sku, amount, currency) for _, sku, amount, currency in chunk])
     for row, sku, _, _ in chunk:
         if sku in result.unknown_skus:
-            report.reject(row, f"Unknown SKU {sku!r}.")
+            report.reject(row, f"Unknown SKU {echo(sku)}.")
         else:
             report.rows_applied += 1

@@ -50,6 +50,8 @@ from catalog import api as catalog_api
 from catalog.data import ProductRow, VariantRow
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
+from shop.kernel import bounded_json
+from shop.kernel.text import echo
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ def check_upload(upload) -> None:
     if not first:
         raise importing.ImportFileInvalid("empty", "The file has no rows.")
     try:
-        parsed = json.loads(first)
+        parsed = bounded_json.loads(first)  # nested 100,000 deep: refused, not a RecursionError
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
@@ -181,6 +183,9 @@ def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
             if len(fields) != len(header):
                 yield row, f"Expected {len(header)} fields ({','.join(header)}), found {len(fields)}."
                 continue
+            if importing.has_nul(fields):
+                yield row, importing.NUL_MESSAGE
+                continue
             record: dict = dict(zip(header, fields, strict=True))
             if ACTIVE in record:
                 try:
@@ -198,7 +203,10 @@ def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
             if not line:
                 continue
             try:
-                record = json.loads(line)
+                record = bounded_json.loads(line)
+            except bounded_json.JSONRefused as exc:
+                yield row, str(exc)
+                continue
             except ValueError as exc:
                 yield row, f"Not a JSON object: {exc}."
                 continue
@@ -234,7 +242,7 @@ def _csv_flag(value: str) -> bool:
         return True
     if value.lower() in CSV_FALSE:
         return False
-    raise ValueError(f"active must be true or false (or 1/0, yes/no; empty = true), not {value!r}.")
+    raise ValueError(f"active must be true or false (or 1/0, yes/no; empty = true), not {echo(value)}.")
 
 
 def _json_flag(value: object) -> bool:
@@ -256,7 +264,7 @@ def _text(record: dict, key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{key} must be a string, not {value!r}.")
+        raise ValueError(f"{key} must be a string, not {echo(value)}.")
     return value.strip()
 
 
@@ -287,7 +295,10 @@ def _valid_rows(rows, report: importing.ImportReport):
         attributes = record.get("attributes")
         if isinstance(attributes, str):
             try:
-                attributes = json.loads(attributes) if attributes.strip() else {}
+                attributes = bounded_json.loads(attributes) if attributes.strip() else {}
+            except bounded_json.JSONRefused as exc:
+                report.reject(row, f"attributes: {exc}")
+                continue
             except ValueError as exc:
                 report.reject(row, f"attributes is not JSON: {exc}.")
                 continue
@@ -298,15 +309,17 @@ def _valid_rows(rows, report: importing.ImportReport):
         fields["attributes"] = attributes
         sku, slug = fields["sku"], fields["product_slug"]
         if sku in first_sku:
-            report.reject(row, f"Duplicate of row {first_sku[sku]} (SKU {sku!r}); only the first is applied.")
+            report.reject(
+                row, f"Duplicate of row {first_sku[sku]} (SKU {echo(sku)}); only the first is applied."
+            )
             continue
         product = (fields["product_name"], fields["category"], fields["description"], _canonical(attributes))
         first_row, first_product = products.setdefault(slug, (row, product))
         if first_product != product:
             report.reject(
                 row,
-                f"Product {slug!r} has another name, category, description or attributes in row {first_row}; "
-                "the rows of one product must agree.",
+                f"Product {echo(slug)} has another name, category, description or attributes in row "
+                f"{first_row}; the rows of one product must agree.",
             )
             continue
         first_sku[sku] = row

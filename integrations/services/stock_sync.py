@@ -18,7 +18,6 @@ job's ``errors`` with their row number; the other rows are applied.
 
 import codecs
 import csv
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ from catalog import api as catalog_api
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
 from inventory import api as inventory_api
+from shop.kernel import bounded_json
+from shop.kernel.text import echo
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def _csv_records(text) -> Iterator[tuple[int, dict | str]]:
     header = next(reader, None)
     if header is None or [column.strip().lower() for column in header] != list(COLUMNS):
         raise importing.ImportFileUnreadable(
-            f"The CSV header must be {','.join(COLUMNS)}, not {','.join(header or [])!r}."
+            f"The CSV header must be {','.join(COLUMNS)}, not {echo(','.join(header or []))}."
         )
     for values in reader:
         number = reader.line_num
@@ -154,6 +155,9 @@ def _csv_records(text) -> Iterator[tuple[int, dict | str]]:
             continue
         if len(values) != len(COLUMNS):
             yield number, f"Expected {len(COLUMNS)} columns, found {len(values)}."
+            continue
+        if importing.has_nul(values):
+            yield number, importing.NUL_MESSAGE
             continue
         yield number, dict(zip(COLUMNS, values, strict=True))
 
@@ -163,7 +167,10 @@ def _json_records(text) -> Iterator[tuple[int, dict | str]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = bounded_json.loads(line)
+        except bounded_json.JSONRefused as exc:  # nested too deep, a NUL in a string
+            yield number, str(exc)
+            continue
         except ValueError:
             yield number, "Not a JSON object."
             continue
@@ -184,5 +191,5 @@ def _validate(number: int, record: dict) -> "StockRow | tuple[int, str]":
     if isinstance(on_hand, str) and on_hand.strip().isdigit() and on_hand.strip().isascii():
         on_hand = int(on_hand.strip())
     if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0:
-        return number, f"on_hand must be a whole number of 0 or more, not {record['on_hand']!r}."
+        return number, f"on_hand must be a whole number of 0 or more, not {echo(record['on_hand'])}."
     return StockRow(row=number, sku=sku, warehouse=warehouse, on_hand=on_hand)

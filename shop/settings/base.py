@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "shop.kernel.http.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -224,7 +225,7 @@ REST_FRAMEWORK = {
         "shop.kernel.http.renderers.ProblemJSONRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["shop.kernel.http.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "shop.kernel.http.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -242,6 +243,11 @@ REST_FRAMEWORK = {
 }
 API_PAGE_SIZE = 20
 API_MAX_PAGE_SIZE = 100
+# JSON bodies: refused (400) above this size or nesting depth, before they are decoded.
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+# Seconds a 503 answer's Retry-After header asks a client to wait.
+RETRY_AFTER_SECONDS = env.int("RETRY_AFTER_SECONDS", default=5)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reference shop API",

@@ -250,6 +250,7 @@ class TestIdempotency:
 
         assert timed_out.status_code == 503
         assert timed_out.json()["code"] == "payment_timeout"
+        assert int(timed_out["Retry-After"]) > 0
         assert not OutboxMessage.objects.filter(event_type="checkout.OrderPlaced").exists()
         assert inventory_api.get_stock(sku=sku).on_hand == 3
         retried = complete(client, checkout["id"], key="k")

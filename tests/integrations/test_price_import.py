@@ -240,9 +240,64 @@ class TestInvalidRows:
         assert len(job["errors"]) == importing.MAX_ERRORS == 1000
         assert job["errors"][0]["row"] == 2 and job["errors"][-1]["row"] == 1001
 
+    def test_a_rejected_row_quotes_at_most_100_characters_of_its_value(self, staff_client, run_on_commit):
+        """A 120 KB amount used to be echoed whole in every error: a 44 MB report."""
+        sellable_product(price="10.00", skus=["BIG-1"])
+        huge = "9" * 120_000
+        text = (
+            "sku,amount,currency\n"
+            f"BIG-1,{huge},EUR\n"  # 2: too large
+            f"BIG-1,{'x' * 120_000},EUR\n"  # 3: not a number
+            f"{'S' * 120_000},1.00,EUR\n"  # 4: an unknown SKU
+            f"BIG-1,1.{huge},EUR\n"  # 5: too many decimal places
+            "BIG-1,2.50,EUR\n"  # 6: fine
+        )
+
+        job = imported(staff_client, run_on_commit, text)
+
+        assert (job["status"], job["rows_total"], job["rows_applied"], job["rows_rejected"]) == (
+            "done",
+            5,
+            1,
+            4,
+        )
+        errors = {error["row"]: error["message"] for error in job["errors"]}
+        assert errors[2] == (
+            f"Amount '{'9' * 100}…' (120,000 characters) is too large (at most 10 digits before the point)."
+        )
+        assert errors[3] == f"Amount '{'x' * 100}…' (120,000 characters) is not a decimal number."
+        assert errors[4] == f"Unknown SKU '{'S' * 100}…' (120,000 characters)."
+        assert errors[5].startswith("Amount '1.999") and "decimal places for EUR" in errors[5]
+        assert all(len(message) <= importing.MAX_MESSAGE_CHARS for message in errors.values())
+        assert price("BIG-1") == Decimal("2.50")
+
+    def test_a_message_is_cut_whatever_it_quotes(self):
+        report = importing.ImportReport()
+        report.reject(2, "Something about '" + "z" * 50_000 + "' is wrong.")
+
+        (error,) = report.errors
+        assert len(error["message"]) == importing.MAX_MESSAGE_CHARS
+        assert error["message"].startswith("Something about 'zzz") and error["message"].endswith(
+            "' is wrong."
+        )
+
+    def test_a_nul_in_a_field_rejects_its_row(self):
+        """PostgreSQL's text cannot hold a NUL: it used to fail the chunk's query and the job."""
+        sellable_product(price="10.00", skus=["NUL-1"])
+        # Stored as it is (the upload refuses a NUL only in the first 64 KB it reads).
+        job = TestTheJob.stored_job(b"sku,amount,currency\nNUL-1\x00,3.00,EUR\nNUL-1,4.00,EUR\n")
+
+        service.price_import_run(job_id=job.pk)
+
+        job.refresh_from_db()
+        assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 1)
+        assert job.errors == [{"row": 2, "message": importing.NUL_MESSAGE}]
+        assert price("NUL-1") == Decimal("4.00")
+
 
 class TestTheJob:
-    def stored_job(self, content: bytes) -> ImportJob:
+    @staticmethod
+    def stored_job(content: bytes) -> ImportJob:
         upload = SimpleUploadedFile("prices.csv", content, content_type="text/csv")
         return importing.job_create(kind=ImportJob.Kind.PRICES, upload=upload, created_by_id=None)
 

@@ -6,6 +6,7 @@ task run in-process, and the admin's upload form and "send again" action.
 """
 
 import json
+import logging
 from decimal import Decimal
 
 import pytest
@@ -627,3 +628,81 @@ class TestAdmin:
         assert "1 import(s) could not be sent (is the broker down?); they stay queued." in content
         job.refresh_from_db()
         assert job.status == "queued"
+
+
+# --- bad input: nesting, NUL characters, huge values (issue 8, items 4 and 8) -------------------
+
+NESTED = "[" * 100_000 + "]" * 100_000
+
+
+def test_a_feed_whose_first_line_is_nested_deeply_is_refused_at_upload(staff_client, caplog):
+    staff_client.raise_request_exception = False
+
+    with caplog.at_level(logging.WARNING):
+        response = staff_client.post(
+            URL, {"file": feed(NESTED + "\n", "products.jsonl", "application/jsonl")}, format="multipart"
+        )
+
+    assert response.status_code == 400, response.content[:300]
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "bad_header"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not ImportJob.objects.exists()
+
+
+def test_nested_json_and_nul_characters_reject_their_rows(catalog_setup, run):
+    base = {"product_slug": "lantern", "product_name": "Lantern", "category": "tents"}
+    lines = [
+        json.dumps({**base, "sku": "L-1"}),  # row 1: fine
+        '{"sku": "L-2", "product_slug": "lantern", "x": ' + NESTED + "}",  # row 2: nested
+        json.dumps({**base, "sku": "L-3\u0000"}),  # row 3: a NUL in the SKU
+        json.dumps({**base, "sku": "L-4", "attributes": {"colour": "gr\u0000een"}}),  # row 4: in a value
+        json.dumps({**base, "sku": "L-5"}),  # row 5: fine
+    ]
+
+    job = run(feed("\n".join(lines) + "\n", "products.jsonl", "application/jsonl"))
+
+    assert (job.status, job.rows_total, job.rows_applied, job.rows_rejected) == ("done", 5, 2, 3)
+    errors = {error["row"]: error["message"] for error in job.errors}
+    assert "nested deeper than 32" in errors[2]
+    assert "NUL" in errors[3] and "NUL" in errors[4]
+    assert set(Variant.objects.values_list("sku", flat=True)) == {"L-1", "L-5"}
+
+
+def test_nul_characters_and_nested_attributes_in_a_csv_reject_their_rows(catalog_setup):
+    text = (
+        HEADER
+        + csv_line("C-1", "cup", "Cup", "", "tents", "", "")  # 2: fine
+        + csv_line("C-2", "cup", "Cup", "", "tents", "", "[" * 5000 + "]" * 5000)  # 3: nested attributes
+        + csv_line("C-3\x00", "cup", "Cup", "", "tents", "", "")  # 4: a NUL
+        + csv_line("C-4", "cup", "Cup", "", "tents", "", '{"colour": "\\u0000"}')  # 5: a NUL in JSON
+    )
+    # Stored as it is (the upload refuses a NUL in the first 64 KB it reads, which is all of this).
+    job = importing.job_create(kind=ImportJob.Kind.PRODUCTS, upload=feed(text), created_by_id=None)
+    service.product_import_run(job_id=job.pk)
+    job.refresh_from_db()
+
+    assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 3)
+    errors = {error["row"]: error["message"] for error in job.errors}
+    assert "nested deeper than 32" in errors[3]
+    assert errors[4] == importing.NUL_MESSAGE
+    assert "NUL" in errors[5]
+
+
+def test_a_huge_value_is_quoted_cut_in_its_error(catalog_setup, run):
+    base = {"product_slug": "lantern", "product_name": "Lantern", "category": "tents"}
+    lines = [
+        json.dumps({**base, "sku": "L-1"}),  # 1: fine (the upload reads the first line)
+        json.dumps({**base, "sku": "S" * 120_000}),  # 2: a malformed SKU
+        json.dumps({**base, "sku": "L-3", "variant_name": ["x"] * 60_000}),  # 3: not a string
+        json.dumps({**base, "product_slug": "jar", "sku": "L-4", "category": "c" * 120_000}),  # 4: unknown
+    ]
+
+    job = run(feed("\n".join(lines) + "\n", "products.jsonl", "application/jsonl"))
+
+    assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 3)
+    errors = {error["row"]: error["message"] for error in job.errors}
+    assert errors[2].startswith(f"SKU '{'S' * 100}…' (120,000 characters) is malformed")
+    assert errors[3] == f"variant_name must be a string, not {str(['x'] * 60_000)[:100]}…."
+    assert f"unknown category '{'c' * 100}…' (120,000 characters)" in errors[4]
+    assert all(len(message) <= importing.MAX_MESSAGE_CHARS for message in errors.values())

@@ -169,3 +169,41 @@ def test_the_command_refuses_a_missing_file_and_reports_a_failed_feed(tmp_path):
     feed.write_text("nothing,useful\n")
     with pytest.raises(CommandError, match="header"):
         call_command("sync_stock", str(feed))
+
+
+def test_a_huge_value_is_quoted_cut_in_its_error():
+    job = run(f"sku,warehouse,on_hand\nA-1,main,{'9' * 120_000}x\nA-1,{'W' * 120_000},1\nA-2,main,3\n")
+
+    assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 2)
+    errors = {error["row"]: error["message"] for error in job.errors}
+    assert (
+        errors[2] == f"on_hand must be a whole number of 0 or more, not '{'9' * 100}…' (120,001 characters)."
+    )
+    assert errors[3] == f"Unknown warehouse '{'W' * 100}…' (120,000 characters)."
+
+
+def test_a_nul_rejects_its_row_in_csv_and_in_json_lines():
+    csv_job = run("sku,warehouse,on_hand\nA-1\x00,main,5\nA-2,ma\x00in,5\nA-1,main,4\n")
+    json_job = run(
+        '{"sku": "A-1\\u0000", "warehouse": "main", "on_hand": 5}\n'
+        '{"sku": "A-2", "warehouse": "main", "on_hand": 6}\n',
+        name="stock.jsonl",
+    )
+
+    assert (csv_job.status, csv_job.rows_applied, csv_job.rows_rejected) == ("done", 1, 2)
+    assert [error["row"] for error in csv_job.errors] == [2, 3]
+    assert all("NUL" in error["message"] for error in csv_job.errors)
+    assert (json_job.status, json_job.rows_applied, json_job.rows_rejected) == ("done", 1, 1)
+    assert json_job.errors[0]["row"] == 1 and "NUL" in json_job.errors[0]["message"]
+    assert on_hand("A-1") == {"main": 4}
+    assert on_hand("A-2") == {"main": 6}
+
+
+def test_a_deeply_nested_json_line_rejects_its_row():
+    job = run(
+        "[" * 100_000 + "]" * 100_000 + '\n{"sku": "A-1", "warehouse": "main", "on_hand": 2}\n',
+        name="s.jsonl",
+    )
+
+    assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 1)
+    assert job.errors[0]["row"] == 1 and "nested deeper" in job.errors[0]["message"]

@@ -19,6 +19,7 @@ def test_readyz_is_ok_when_every_dependency_answers(client):
 
     assert response.status_code == 200, response.content
     assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+    assert not response.has_header("Retry-After")
 
 
 def test_readyz_names_a_stopped_cache(client, settings):
@@ -39,6 +40,7 @@ def test_readyz_names_a_stopped_cache(client, settings):
     assert "cache" in body["detail"]
     assert body["checks"]["cache"].startswith("unavailable")
     assert body["checks"]["database"] == "ok"
+    assert response["Retry-After"] == "5"
 
 
 def test_readyz_names_a_stopped_broker(client, broker_down):
@@ -49,6 +51,21 @@ def test_readyz_names_a_stopped_broker(client, broker_down):
     assert "broker" in body["detail"]
     assert body["checks"]["broker"].startswith("unavailable")
     assert body["checks"]["database"] == "ok"
+    assert response["Retry-After"] == "5"
+
+
+@pytest.mark.postgres
+def test_readyz_names_a_stopped_database_and_says_when_to_retry(client, database_down, settings):
+    settings.RETRY_AFTER_SECONDS = 12
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Retry-After"] == "12"
+    body = response.json()
+    assert "database" in body["detail"]
+    assert body["checks"]["database"].startswith("unavailable")
 
 
 def test_metrics_are_open_in_development(client, settings):

@@ -100,6 +100,33 @@ def test_throttled_requests_get_429_with_retry_after(api_client, monkeypatch):
     assert int(response["Retry-After"]) > 0
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", PRODUCTS), ("post", "/api/v1/carts/"), ("get", "/api/v1/orders/ABC/?token=x")],
+)
+def test_a_stopped_database_is_503_with_retry_after(api_client, database_down, settings, method, path):
+    settings.RETRY_AFTER_SECONDS = 7
+    api_client.raise_request_exception = False
+
+    response = getattr(api_client, method)(
+        path, **({"data": {}, "format": "json"} if method == "post" else {})
+    )
+
+    body = assert_problem(response, 503, "service_unavailable")
+    assert "database" in body["detail"]
+    assert response["Retry-After"] == "7"
+
+
+def test_every_503_of_the_problem_handler_carries_retry_after(settings):
+    from shop.kernel.http.problems import Problem, ServiceUnavailable, problem_exception_handler
+
+    settings.RETRY_AFTER_SECONDS = 3
+    for exc in [ServiceUnavailable(), Problem(503, "payment_timeout", "No answer.")]:
+        assert problem_exception_handler(exc, {})["Retry-After"] == "3"
+    assert not problem_exception_handler(Problem(409, "conflict", "No."), {}).has_header("Retry-After")
+
+
 def test_permission_denied_and_not_authenticated_codes(api_client):
     from rest_framework import exceptions
 

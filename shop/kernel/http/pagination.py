@@ -24,6 +24,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from shop.kernel import bounded_json
+
 
 @dataclass(frozen=True)
 class Ordering:
@@ -73,7 +75,7 @@ class KeysetPagination:
     def _decode(self, token: str) -> tuple[str, list]:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            data = json.loads(raw)
+            data = bounded_json.loads(raw, max_depth=2)  # {"d": ..., "k": [...]}; deeper is forged
             direction, key = data["d"], data["k"]
         except (binascii.Error, ValueError, TypeError, KeyError):
             raise serializers.ValidationError({"cursor": ["Invalid cursor."]}) from None

@@ -6,14 +6,20 @@ Shape: ``{"type", "title", "status", "detail", "code", "errors"}`` with the cont
 field names to messages for validation errors. DRF errors pass through
 ``problem_exception_handler``; Django-level errors (unknown URL, CSRF failure, unhandled
 exception) through the views at the end of this module.
+
+Every 503 (a database, cache or broker that does not answer, a payment provider that timed out,
+``/readyz`` failing) carries ``Retry-After: RETRY_AFTER_SECONDS``, so that clients and load
+balancers come back after a pause rather than at once.
 """
 
 import http
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -89,7 +95,16 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("Database unavailable: %s", exc)
         return ServiceUnavailable("The database is unavailable; try again shortly.")
+    if isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE, before any parser
+        return Problem(400, "too_large", "The request body is too large.")
     return exc
+
+
+def retry_after(response: HttpResponse) -> HttpResponse:
+    """Give a 503 ``response`` a ``Retry-After`` of ``RETRY_AFTER_SECONDS`` unless it has one."""
+    if response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE and not response.has_header("Retry-After"):
+        response["Retry-After"] = str(getattr(settings, "RETRY_AFTER_SECONDS", 5))
+    return response
 
 
 def problem_exception_handler(exc: Exception, context: dict):
@@ -118,15 +133,17 @@ def problem_exception_handler(exc: Exception, context: dict):
     renderer = getattr(request, "accepted_renderer", None)
     if renderer is None or renderer.format != "api":
         response.content_type = PROBLEM_CONTENT_TYPE
-    return response
+    return retry_after(response)
 
 
 def problem_response(status_code: int, code: str, detail: str, **extra: Any) -> JsonResponse:
     """A plain Django response with problem details, for views outside DRF."""
-    return JsonResponse(
-        problem(status_code, code, detail, **extra),
-        status=status_code,
-        content_type=PROBLEM_CONTENT_TYPE,
+    return retry_after(
+        JsonResponse(
+            problem(status_code, code, detail, **extra),
+            status=status_code,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
     )
 
 

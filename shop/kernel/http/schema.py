@@ -39,7 +39,7 @@ _DESCRIPTIONS = {
     409: "Conflict.",
     422: "Unprocessable.",
     429: "Throttled (`throttled`), with `Retry-After`.",
-    503: "A dependency is unavailable (`service_unavailable`).",
+    503: "A dependency is unavailable (`service_unavailable`), with `Retry-After`.",
 }
 
 
