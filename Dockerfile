@@ -17,4 +17,5 @@ RUN useradd --create-home --uid 1000 shop \
 USER shop
 
 EXPOSE 8000
-CMD ["gunicorn", "shop.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+# gunicorn.conf.py: workers (WEB_CONCURRENCY), timeouts, and TERM that drains before it stops.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "shop.wsgi:application"]

@@ -1,6 +1,12 @@
-"""Liveness and readiness: ``/healthz`` while the process runs, ``/readyz`` when its dependencies answer."""
+"""
+Liveness and readiness: ``/healthz`` while the process runs, ``/readyz`` when its dependencies answer
+and the server is not draining before it stops (gunicorn.conf.py: TERM drains first).
+"""
 
 import logging
+import math
+import os
+import time
 
 from django.core.cache import cache
 from django.db import connection
@@ -37,6 +43,22 @@ def check_broker() -> None:
 
 
 CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker}
+# Set by gunicorn.conf.py in the master: a file that exists while the server drains and holds the
+# drain's end (epoch seconds). The workers inherit the variable when they are forked.
+DRAINING_FILE_VARIABLE = "SHOP_DRAINING_FILE"
+
+
+def drain_seconds_left() -> float | None:
+    """Seconds left of this server's drain before it stops; None when it does not drain."""
+    path = os.environ.get(DRAINING_FILE_VARIABLE)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="ascii") as file:
+            deadline = float(file.read())
+    except (OSError, ValueError):
+        return None
+    return max(0.0, deadline - time.time())
 
 
 @never_cache
@@ -49,7 +71,16 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
-    """200 when database, cache and broker answer; else 503 naming the failing ones."""
+    """
+    200 when database, cache and broker answer; else 503 naming the failing ones. 503 at once
+    while the server drains before it stops, so that a load balancer takes it out of rotation
+    (the server keeps serving meanwhile).
+    """
+    seconds_left = drain_seconds_left()
+    if seconds_left is not None:
+        response = problem_response(503, "shutting_down", "Shutting down: send new requests elsewhere.")
+        response["Retry-After"] = str(max(1, math.ceil(seconds_left)))
+        return response
     results = {}
     for name, check in CHECKS.items():
         try:

@@ -93,3 +93,21 @@ def test_metrics_are_closed_in_production_without_a_token(client, settings):
     settings.METRICS_TOKEN = ""
 
     assert client.get("/metrics").status_code == 403
+
+
+def test_readyz_answers_503_while_the_server_drains(client, monkeypatch, tmp_path):
+    """gunicorn.conf.py writes the drain's end into the file SHOP_DRAINING_FILE names."""
+    import time
+
+    draining_file = tmp_path / "draining"
+    monkeypatch.setenv("SHOP_DRAINING_FILE", str(draining_file))
+    assert client.get("/readyz").status_code == 200  # no file: not draining
+
+    draining_file.write_text(f"{time.time() + 7.5:.3f}")
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "shutting_down"
+    assert 1 <= int(response["Retry-After"]) <= 8
+    assert client.get("/healthz").status_code == 200  # alive: only readiness goes

@@ -1,6 +1,9 @@
 """The project's set-up: production settings, the OpenAPI schema, docker-compose, Celery queues."""
 
+import json
 import os
+import re
+import runpy
 import secrets
 import subprocess
 import sys
@@ -117,6 +120,38 @@ def test_docker_compose_runs_every_part_against_postgres_and_redis():
         consumed |= set(command[command.index("--queues") + 1].split(","))
     assert consumed == {queue.name for queue in celery_app.conf.task_queues}
     assert services["erp-simulator"]["command"][:3] == ["python", "-m", "integrations.erp_simulator"]
+
+
+def compose_seconds(duration: str) -> float:
+    """A docker-compose duration ("1m30s", "45s") in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
+    assert "".join(number + unit for number, unit in parts) == duration, duration
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+def test_web_server_runs_gunicorn_conf_and_is_killed_only_after_its_drain_and_graceful_timeout(monkeypatch):
+    web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
+    for name, value in web["environment"].items():
+        # ${NAME:-default} as compose resolves it with NAME unset
+        monkeypatch.setenv(name, re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value)))
+    gunicorn_conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    drain = gunicorn_conf["SHUTDOWN_DRAIN_SECONDS"]
+    healthcheck = web["healthcheck"]
+
+    assert web["command"][:3] == ["gunicorn", "--config", "gunicorn.conf.py"]
+    assert web["command"][-1] == "shop.wsgi:application"
+    assert drain > 0
+    assert compose_seconds(web["stop_grace_period"]) > drain + gunicorn_conf["graceful_timeout"]
+    assert gunicorn_conf["graceful_timeout"] >= gunicorn_conf["timeout"]
+    # Readiness is the health check, and it goes unhealthy before the drain ends.
+    assert "/readyz" in " ".join(healthcheck["test"])
+    unhealthy_after = compose_seconds(healthcheck["interval"]) * healthcheck["retries"]
+    assert unhealthy_after + compose_seconds(healthcheck["timeout"]) < drain
+    dockerfile_cmd = next(
+        line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")
+    )
+    assert json.loads(dockerfile_cmd.removeprefix("CMD ")) == web["command"]
 
 
 def test_celery_has_the_four_queues_json_and_time_limits():
