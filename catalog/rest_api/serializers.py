@@ -1,6 +1,9 @@
 """The catalog's HTTP representations and query parameters."""
 
+import re
+
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.selectors import ORDERINGS
@@ -13,13 +16,31 @@ class CategorySerializer(serializers.Serializer):
     parent = serializers.CharField(allow_null=True, help_text="The parent's slug; null at the root.")
 
 
+AMOUNT_PATTERN = "[0-9]{1,10}([.][0-9]{1,2})?"
+
+
+@extend_schema_field({"type": "string", "pattern": f"^{AMOUNT_PATTERN}$", "example": "19.99"})
+class AmountQueryField(serializers.DecimalField):
+    """A price bound: digits with up to two decimals (``19.99``), no sign, exponent or spaces."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(AMOUNT_PATTERN, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ProductListQuery(serializers.Serializer):
     """The filters of the product list; a value that cannot be read is a 400."""
 
     search = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
     category = serializers.SlugField(required=False, max_length=100)
-    price_min = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0)
-    price_max = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0)
+    price_min = AmountQueryField(required=False, help_text="The lowest `price_from`, e.g. `10` or `9.99`.")
+    price_max = AmountQueryField(
+        required=False, help_text="The highest `price_from`; less than `price_min` is a 400 `invalid`."
+    )
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(required=False, choices=sorted(ORDERINGS))
 

@@ -1,5 +1,6 @@
 """Checkout's and orders' HTTP representations and inputs."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from checkout.countries import COUNTRY_CODES
@@ -11,13 +12,21 @@ class CheckoutCreateInput(StrictInputSerializer):
     cart_token = StrictUUIDField()
 
 
+@extend_schema_field({"type": "string", "enum": sorted(COUNTRY_CODES)})
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 code; the schema lists them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_length=2, max_length=2, **kwargs)
+
+
 class AddressSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
     line1 = serializers.CharField(max_length=200)
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     postal_code = serializers.CharField(max_length=20)
     city = serializers.CharField(max_length=100)
-    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE.")
+    country = CountryField(help_text="ISO 3166-1 alpha-2, e.g. DE.")
 
     def validate_country(self, value):
         if value not in COUNTRY_CODES:
@@ -29,6 +38,12 @@ class CheckoutUpdateInput(StrictInputSerializer):
     email = serializers.EmailField(required=False, max_length=254)
     shipping_address = AddressSerializer(required=False)
     shipping_method = serializers.SlugField(required=False, max_length=50)
+
+
+class OrderAccessQuery(serializers.Serializer):
+    token = serializers.CharField(
+        required=False, max_length=200, help_text="The order's access_token (guests)."
+    )
 
 
 class CheckoutCompleteInput(StrictInputSerializer):

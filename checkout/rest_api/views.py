@@ -1,6 +1,5 @@
 """Checkout and orders over HTTP: one view per operation (API.md, "Checkout and orders")."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -17,6 +16,7 @@ from checkout.rest_api.serializers import (
     CheckoutCreateInput,
     CheckoutSerializer,
     CheckoutUpdateInput,
+    OrderAccessQuery,
     OrderSerializer,
     PlacedOrderSerializer,
     ShippingMethodSerializer,
@@ -25,14 +25,16 @@ from shop.kernel.http.pagination import KeysetPagination, Ordering
 from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import PAGE_PARAMETERS, paginated, problem_responses
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    # What the view takes: 1 to 255 characters once surrounding whitespace is stripped.
+    {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH, "pattern": r"\S"},
     OpenApiParameter.HEADER,
     required=True,
-    description="At most 255 characters.",
+    description=f"1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters, not only spaces; e.g. a UUID. "
+    "Missing or blank: 400 `idempotency_key_required`.",
 )
-ORDER_TOKEN = OpenApiParameter("token", OpenApiTypes.STR, description="The order's access_token (guests).")
 
 
 def _customer_id(request) -> int | None:
@@ -202,8 +204,12 @@ class CheckoutCompleteView(APIView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             raise Problem(400, "idempotency_key_required", "The Idempotency-Key header is required.")
-        if len(key) > 255:
-            raise Problem(400, "invalid", "The Idempotency-Key header is longer than 255 characters.")
+        if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise Problem(
+                400,
+                "invalid",
+                f"The Idempotency-Key header is longer than {IDEMPOTENCY_KEY_MAX_LENGTH} characters.",
+            )
         checkout = _checkout_or_404(request, checkout_id)
         customer_id = _customer_id(request)
         scope = f"customer:{customer_id}" if customer_id is not None else f"checkout:{checkout.id}"
@@ -296,7 +302,9 @@ class OrderListView(APIView):
 
 
 def _order_or_404(request, number: str) -> Order:
-    token = request.query_params.get("token")
+    query = OrderAccessQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    token = query.validated_data.get("token")
     order = selectors.order_for(
         number,
         customer_id=_customer_id(request),
@@ -312,8 +320,8 @@ class OrderDetailView(APIView):
 
     @extend_schema(
         operation_id="orders_retrieve",
-        parameters=[ORDER_TOKEN],
-        responses={200: OrderSerializer, **problem_responses(404)},
+        parameters=[OrderAccessQuery],
+        responses={200: OrderSerializer, **problem_responses(400, 404)},
     )
     def get(self, request, number):
         return Response(order_data(_order_or_404(request, number)))
@@ -329,8 +337,8 @@ class OrderCancelView(APIView):
     @extend_schema(
         operation_id="orders_cancel",
         request=None,
-        parameters=[ORDER_TOKEN],
-        responses={200: OrderSerializer, **problem_responses(404, 409)},
+        parameters=[OrderAccessQuery],
+        responses={200: OrderSerializer, **problem_responses(400, 404, 409)},
     )
     def post(self, request, number):
         order = _order_or_404(request, number)

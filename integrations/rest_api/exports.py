@@ -14,18 +14,13 @@ from integrations.models import ExportJob
 from integrations.services import exports
 from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
+from shop.kernel.http.serializers import StrictInputSerializer
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
-class ExportCreateSerializer(serializers.Serializer):
+class ExportCreateSerializer(StrictInputSerializer):
     format = serializers.ChoiceField(choices=["csv"], help_text="The feed's format: only `csv`.")
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return attrs
 
 
 class ExportQueuedSerializer(serializers.Serializer):

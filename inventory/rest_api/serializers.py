@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from inventory.models import MAX_QUANTITY
+from shop.kernel.http.serializers import StrictInputSerializer
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -30,6 +31,6 @@ class StockSerializer(serializers.Serializer):
     warehouses = WarehouseStockSerializer(many=True, help_text="In the order stock is taken from them.")
 
 
-class StockUpdateSerializer(serializers.Serializer):
+class StockUpdateSerializer(StrictInputSerializer):
     warehouse = serializers.CharField(max_length=32, help_text="The warehouse's code.")
     on_hand = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY)

@@ -13,7 +13,14 @@ from inventory.rest_api.serializers import StockSerializer, StockUpdateSerialize
 from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
 
-SKU_PARAMETER = OpenApiParameter("sku", str, OpenApiParameter.PATH)
+SKU_PARAMETER = OpenApiParameter(
+    "sku",
+    # SKU_VALIDATOR's rule, as the schema's regular expressions (ECMA 262) write it.
+    {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+    OpenApiParameter.PATH,
+    description="1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit; "
+    "anything else is a 400 `invalid`.",
+)
 
 
 def _valid_sku(sku: str) -> str:

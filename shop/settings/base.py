@@ -226,6 +226,9 @@ REST_FRAMEWORK = {
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_PARSER_CLASSES": ["shop.kernel.http.parsers.BoundedJSONParser"],
+    # No `?format=`: content negotiation is by Accept only, so a query parameter the schema does not
+    # name cannot turn a request into a 404 (and the schema names no `format` on every operation).
+    "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "shop.kernel.http.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -261,6 +264,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies as their serializers declare them: a PATCH of a cart line requires `quantity`;
+    # a checkout's PATCH fields are optional because its serializer says so.
+    "COMPONENT_SPLIT_PATCH": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shop.kernel.http.schema.blank_query_parameters_are_absent",
+        "shop.kernel.http.schema.text_without_nul",
+    ],
     # Choice sets that share a field name (``status``) get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "ErpHandoverStatusEnum": "integrations.models.ErpHandover.Status",

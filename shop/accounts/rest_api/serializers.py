@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
+from shop.kernel.http.serializers import StrictInputSerializer
 
-class CredentialsSerializer(serializers.Serializer):
+
+class CredentialsSerializer(StrictInputSerializer):
     email = serializers.EmailField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 

@@ -39,10 +39,18 @@ class Ordering:
         return [F(name).desc() if descending else F(name).asc() for name in self.fields]
 
 
+CURSOR_PATTERN = "[A-Za-z0-9_-]*"  # base64url without padding, as ``_encode`` writes it
+
+
 class PageQuery(serializers.Serializer):
     """The query parameters of pagination, validated like any other input."""
 
-    cursor = serializers.CharField(required=False, max_length=2000)
+    cursor = serializers.RegexField(
+        f"^{CURSOR_PATTERN}\\Z",
+        required=False,
+        max_length=2000,
+        error_messages={"invalid": "Invalid cursor."},
+    )
     page_size = serializers.IntegerField(required=False, min_value=1)
 
 

@@ -1,10 +1,31 @@
 """OpenAPI building blocks shared by every context's HTTP layer (drf-spectacular)."""
 
-from drf_spectacular.types import OpenApiTypes
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from shop.kernel.http.pagination import CURSOR_PATTERN
 from shop.kernel.http.renderers import PROBLEM_CONTENT_TYPE
+
+
+class StrictInputSchema(OpenApiSerializerExtension):
+    """
+    Request bodies of ``StrictInputSerializer``s say ``additionalProperties: false``: the view
+    refuses a field it does not declare, so the schema must not allow one.
+    """
+
+    target_class = "shop.kernel.http.serializers.StrictInputSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        serializer_class = self.target if isinstance(self.target, type) else type(self.target)
+        if not serializer_class.__dict__.get("__doc__"):
+            schema.pop("description", None)  # StrictInputSerializer's own docstring, inherited
+        return schema
 
 
 class MoneySerializer(serializers.Serializer):
@@ -43,6 +64,53 @@ _DESCRIPTIONS = {
 }
 
 
+def blank_query_parameters_are_absent(result, generator, request, public):
+    """
+    Postprocessing hook: an optional query parameter sent blank (``?ordering=``) is read as not
+    given, as DRF reads a form, so the schema says ``allowEmptyValue`` on each of them.
+    """
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result
+
+
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
+def text_without_nul(result, generator, request, public):
+    """
+    Postprocessing hook: DRF refuses a NUL character in any text field (400 ``invalid``), so a
+    text that the client sends (a request body's string, a query parameter) says so in a pattern,
+    unless a pattern, an enum or a format already bounds it.
+    """
+
+    def bound(schema):
+        if not isinstance(schema, dict):
+            return
+        if schema.get("type") == "string" and not {"pattern", "enum", "format"} & schema.keys():
+            schema["pattern"] = NO_NUL_PATTERN
+        for key in ("properties", "additionalProperties", "items"):
+            value = schema.get(key)
+            for sub in value.values() if key == "properties" and isinstance(value, dict) else [value]:
+                bound(sub)
+        for key in ("allOf", "anyOf", "oneOf"):
+            for sub in schema.get(key, []):
+                bound(sub)
+
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):  # COMPONENT_SPLIT_REQUEST: the request side of a serializer
+            bound(schema)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    bound(parameter.get("schema"))
+    return result
+
+
 def problem_responses(*status_codes: int) -> dict:
     """``extend_schema(responses=...)`` entries for the given error statuses."""
     return {
@@ -52,9 +120,16 @@ def problem_responses(*status_codes: int) -> dict:
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque cursor from `next` or `previous`."),
     OpenApiParameter(
-        "page_size", OpenApiTypes.INT, description="Items per page, 1..100 (larger is clamped)."
+        "cursor",
+        {"type": "string", "maxLength": 2000, "pattern": f"^{CURSOR_PATTERN}$"},
+        description="Opaque cursor from `next` or `previous`; any other value is a 400 `invalid`.",
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1},
+        description=f"Items per page, at least 1; more than {settings.API_MAX_PAGE_SIZE} is clamped to "
+        f"{settings.API_MAX_PAGE_SIZE}. Default {settings.API_PAGE_SIZE}.",
     ),
 ]
 

@@ -8,7 +8,9 @@ from rest_framework import serializers
 class StrictInputSerializer(serializers.Serializer):
     """
     Refuses fields it does not declare (400 naming them), so that a client cannot mass-assign a
-    price, a status or an owner by adding it to the body.
+    price, a status or an owner by adding it to the body; the schema says
+    ``additionalProperties: false`` (``shop.kernel.http.schema.StrictInputSchema``). Its text
+    fields take JSON strings only: DRF's would turn ``42`` into ``"42"``.
     """
 
     def to_internal_value(self, data):
@@ -18,6 +20,15 @@ class StrictInputSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {name: ["This field is not accepted here."] for name in unknown}
                 )
+            not_text = [
+                name
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and data.get(name) is not None
+                and not isinstance(data.get(name), str)
+            ]
+            if not_text:
+                raise serializers.ValidationError({name: ["A string is required."] for name in not_text})
         return super().to_internal_value(data)
 
 
