@@ -23,7 +23,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,47 +32,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BASE_DIR, bench_database  # noqa: E402
 
+sys.path.insert(0, str(BASE_DIR))
+from tests.redis_server import RedisServer  # noqa: E402
+
 CACHE_KEY_PREFIX = "restartbench"
 BUSY_SECONDS = 6
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A ``redis-server`` of the run's own, without persistence, that can be killed and restarted."""
-
-    def __init__(self, port: int, directory: str):
-        self.port = port
-        self.directory = directory
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.directory],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
 
 
 def wait(condition, timeout: float) -> float | None:
@@ -120,7 +83,7 @@ def main() -> None:
         sys.exit("redis-server is needed on PATH.")
 
     run_dir = Path(tempfile.mkdtemp(prefix="restartbench-"))
-    redis = RedisServer(free_port(), str(run_dir))
+    redis = RedisServer(run_dir)
     redis.start()
     processes: dict[str, subprocess.Popen] = {}
     try:

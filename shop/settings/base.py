@@ -287,6 +287,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat reconnect for as long as the broker is away (celery's default gives up after
+# 100 attempts, about 45 minutes at kombu's back-off of 2, 4, ... 30 s, and the worker exits).
+# celery is kept below 5.7 (pyproject.toml): 5.7.0 workers exit on a Redis restart.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
