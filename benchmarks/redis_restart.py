@@ -9,9 +9,10 @@ after Redis is back
 * an export job created while Redis was down (its task could not be sent) takes to be done,
 
 and whether every process is still alive: each worker has a task in flight when Redis dies
-(unacknowledged, ``acks_late``), the case that ended celery 5.7.0 workers. The processes are those of docker-compose: a worker
-for ``default,erp`` (prefork, 2 processes), one for ``prices,exports`` (1 process) and beat, on a
-database of their own and a ``redis-server`` of their own on a free port (never the shared one).
+(unacknowledged, ``acks_late``), the case that ended celery 5.7.0 workers. The processes are
+those of docker-compose: a worker for ``default,erp`` (prefork, 2 processes), one for
+``prices,exports`` (1 process) and beat, on a database of their own and a ``redis-server`` of
+their own on a free port (never the shared one).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/shop .venv/bin/python benchmarks/redis_restart.py
 
@@ -30,10 +31,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BASE_DIR, bench_database  # noqa: E402
+from common import BASE_DIR, bench_database
 
 sys.path.insert(0, str(BASE_DIR))
-from tests.redis_server import RedisServer  # noqa: E402
+from tests.redis_server import RedisServer
 
 CACHE_KEY_PREFIX = "restartbench"
 BUSY_SECONDS = 6
@@ -61,7 +62,7 @@ def start_processes(env: dict, log_dir: Path) -> dict[str, subprocess.Popen]:
     processes = {}
     for name, command in commands.items():
         with open(log_dir / f"{name}.log", "ab") as log:
-            processes[name] = subprocess.Popen(
+            processes[name] = subprocess.Popen(  # noqa: S603 - celery, with arguments of this script
                 [*command, "--loglevel", "INFO"], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
             )
     for name in ("worker", "worker-bulk"):
@@ -72,7 +73,9 @@ def start_processes(env: dict, log_dir: Path) -> dict[str, subprocess.Popen]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--down", type=float, default=5.0, help="seconds Redis stays down")
     parser.add_argument("--timeout", type=float, default=240.0)
@@ -87,13 +90,15 @@ def main() -> None:
     redis.start()
     processes: dict[str, subprocess.Popen] = {}
     try:
-        with bench_database(args.database, cache_key_prefix=CACHE_KEY_PREFIX, keep=args.keep, broker_url=redis.url):
+        with bench_database(
+            args.database, cache_key_prefix=CACHE_KEY_PREFIX, keep=args.keep, broker_url=redis.url
+        ):
+            import fault_tasks
             from django.conf import settings
             from django.core.management import call_command
 
-            import fault_tasks
-            from integrations.services import exports
             from integrations.models import ExportJob
+            from integrations.services import exports
 
             call_command("migrate", verbosity=0)
             env = {
@@ -136,14 +141,15 @@ def main() -> None:
                         time.sleep(0.1)
                 deadline = back + args.timeout
                 wait(mark.exists, deadline - time.time())
-                wait(lambda: done(lost.pk) and done(outage.pk), deadline - time.time())
+                jobs = (lost.pk, outage.pk)
+                wait(lambda jobs=jobs: all(done(job) for job in jobs), deadline - time.time())
                 # Each figure counts from the moment Redis was back, by the clock of what ran.
                 figures = [f"{float(mark.read_text()) - back:.1f}" if mark.exists() else "never"]
                 for job in (lost, outage):
                     job.refresh_from_db()
                     finished = job.status == ExportJob.Status.DONE and job.finished_at
                     figures.append(f"{job.finished_at.timestamp() - back:.1f}" if finished else "never")
-                alive = ",".join(name for name, process in processes.items() if process.poll() is None) or "none"
+                alive = ",".join(name for name, proc in processes.items() if proc.poll() is None) or "none"
                 print(f"{number:>5} {figures[0]:>11} {figures[1]:>14} {figures[2]:>16}  {alive}", flush=True)
                 if any(process.poll() is not None for process in processes.values()):
                     print("A process exited; its log is in", run_dir)

@@ -3,6 +3,9 @@ Real brokers for the outbox tests: a dead one (nothing listens on its port) and 
 one (Redis in CI), whose queues are read the way a consumer reads them, with kombu.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
 
 from shop.celery import app as celery_app
@@ -17,6 +20,15 @@ def _forget_broker_connections() -> None:
     celery_app.amqp._producer_pool = None
 
 
+def _set_broker_url(url: str) -> None:
+    """
+    Point the app's connections at ``url``. celery 5.6 reads the namespaced key (from the Django
+    setting ``CELERY_BROKER_URL``) before ``broker_url``, so both are set.
+    """
+    celery_app.conf.broker_url = url
+    celery_app.conf.CELERY_BROKER_URL = url
+
+
 class BrokerOutage:
     """Points the Celery app at a broker that refuses connections, until ``restore()``."""
 
@@ -26,16 +38,29 @@ class BrokerOutage:
 
     def start(self) -> None:
         _forget_broker_connections()
-        celery_app.conf.broker_url = DEAD_BROKER_URL
+        _set_broker_url(DEAD_BROKER_URL)
         connection = celery_app.connection_for_write()
         assert (connection.transport_cls, connection.hostname, connection.port) == ("redis", "127.0.0.1", 1)
         self.down = True
 
     def restore(self) -> None:
         if self.down:
-            celery_app.conf.broker_url = self.saved_url
+            _set_broker_url(self.saved_url)
             _forget_broker_connections()
             self.down = False
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Inside the block, this process's Celery app sends to the broker at ``url`` (a test's own)."""
+    saved_url = celery_app.conf.broker_url
+    _forget_broker_connections()
+    _set_broker_url(url)
+    try:
+        yield
+    finally:
+        _set_broker_url(saved_url)
+        _forget_broker_connections()
 
 
 class BrokerQueue:

@@ -58,3 +58,31 @@ def test_a_worker_with_a_task_running_survives_redis_restarting_empty(celery_wor
     log = worker.log()
     assert log.count("Connection to broker lost") >= RESTARTS, log
     assert "Unrecoverable error" not in log, log
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(300)
+def test_workers_health_turns_503_naming_the_queues_of_a_worker_that_stopped(
+    celery_worker, celery_beat, own_redis, client, settings
+):
+    """Beat's heartbeats go through Redis to the worker: alive, 200; killed, 503 after the maximum age."""
+    settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS = 5
+    env = {**own_redis.env, "WORKER_HEARTBEAT_SECONDS": "1", "WORKER_HEARTBEAT_MAX_AGE_SECONDS": "5"}
+    bulk = celery_worker(queues=["prices", "exports"], env=env)
+    celery_worker(queues=["default", "erp"], env=env)
+    celery_beat(env=env)
+
+    assert wait_for(lambda: client.get("/healthz/workers").status_code == 200, seconds=60, interval=0.5), (
+        client.get("/healthz/workers").json()
+    )
+
+    bulk.kill()
+
+    def bulk_reported() -> bool:
+        response = client.get("/healthz/workers")
+        stale = {name for name, queue in response.json()["queues"].items() if queue["status"] != "ok"}
+        return response.status_code == 503 and stale == {"prices", "exports"}
+
+    assert wait_for(bulk_reported, seconds=60, interval=0.5), client.get("/healthz/workers").json()
+    detail = client.get("/healthz/workers").json()["detail"]
+    assert "prices" in detail and "exports" in detail and "default" not in detail
