@@ -119,6 +119,18 @@ def test_docker_compose_runs_every_part_against_postgres_and_redis():
     assert services["erp-simulator"]["command"][:3] == ["python", "-m", "integrations.erp_simulator"]
 
 
+def test_docker_compose_starts_an_exited_process_again_and_checks_each_workers_queues():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+    for name in ("web", "worker", "worker-bulk", "beat", "erp-simulator"):
+        assert services[name]["restart"] == "unless-stopped", name
+    for name in ("worker", "worker-bulk"):
+        command = services[name]["command"]
+        check = services[name]["healthcheck"]["test"]
+        assert check[:4] == ["CMD", "python", "manage.py", "queue_health"], name
+        assert check[4] == command[command.index("--queues") + 1], name  # the queues it consumes
+
+
 def test_celery_has_the_four_queues_json_and_time_limits():
     conf = celery_app.conf
 
