@@ -34,11 +34,14 @@ def admin_execute(server_url: str, statement: str) -> None:
         conn.execute(statement)
 
 
-def setup_django(database_url: str, *, cache_key_prefix: str) -> None:
-    """Set Django up on ``database_url`` as a worker: its cache keys under ``cache_key_prefix``."""
+def setup_django(database_url: str, *, cache_key_prefix: str, broker_url: str = "memory://") -> None:
+    """
+    Set Django up on ``database_url`` as a worker: its cache keys under ``cache_key_prefix``, its
+    messages to ``broker_url`` (by default an in-memory broker that nothing consumes).
+    """
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "shop.settings.test"
-    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["CELERY_BROKER_URL"] = broker_url
     os.environ["CACHE_KEY_PREFIX"] = cache_key_prefix
     os.environ["DEBUG"] = "false"  # DEBUG keeps every query in memory: not what a worker does
     os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"  # the Django test client's host
@@ -69,7 +72,9 @@ def seed_skus(count: int) -> list[str]:
 
 
 @contextmanager
-def bench_database(database: str, *, cache_key_prefix: str, keep: bool = False) -> Iterator[None]:
+def bench_database(
+    database: str, *, cache_key_prefix: str, keep: bool = False, broker_url: str = "memory://"
+) -> Iterator[None]:
     """
     Create ``database`` afresh on the server ``DATABASE_URL`` names (local only), set Django up
     on it with a temporary ``VAR_DIR`` (media, run-time files), and on the way out drop it
@@ -82,7 +87,7 @@ def bench_database(database: str, *, cache_key_prefix: str, keep: bool = False) 
     var_dir = tempfile.mkdtemp(prefix=f"{cache_key_prefix}-var-")
     os.environ["VAR_DIR"] = var_dir
     try:
-        setup_django(database_url, cache_key_prefix=cache_key_prefix)
+        setup_django(database_url, cache_key_prefix=cache_key_prefix, broker_url=broker_url)
         yield
         from django.db import connections
 

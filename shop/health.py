@@ -1,6 +1,12 @@
 """
-Liveness and readiness: ``/healthz`` while the process runs, ``/readyz`` when its dependencies answer
-and the server is not draining before it stops (gunicorn.conf.py: TERM drains first).
+Liveness and readiness: ``/healthz`` while the process runs, ``/readyz`` when its dependencies
+answer and the server is not draining before it stops (gunicorn.conf.py: TERM drains first),
+``/healthz/workers`` while every queue is consumed.
+
+A stopped worker does not make a web process unready: readiness tells a load balancer whether to
+send this process requests, and checkout works without workers (events wait in the outbox). So
+the workers have an endpoint of their own for monitoring, and their containers a health check
+(``manage.py queue_health``) reading the same heartbeats.
 """
 
 import logging
@@ -8,13 +14,15 @@ import math
 import os
 import time
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from shop.celery import app as celery_app
+from shop.kernel import heartbeats
 from shop.kernel.http.problems import problem_response
 
 logger = logging.getLogger(__name__)
@@ -96,3 +104,27 @@ def readyz(request):
             503, "service_unavailable", f"Unavailable: {', '.join(failing)}.", checks=results
         )
     return JsonResponse({"status": "ok", "checks": results})
+
+
+@never_cache
+@require_GET
+def workers(request):
+    """
+    200 when every queue consumed a heartbeat within ``WORKER_HEARTBEAT_MAX_AGE_SECONDS``; else
+    503 naming the queues no worker consumes (``shop.kernel.heartbeats``).
+    """
+    try:
+        queues = heartbeats.report()
+    except DatabaseError as exc:
+        logger.warning("Worker health unknown: %s", exc)
+        return problem_response(503, "service_unavailable", "Unavailable: database.")
+    stale = [name for name, queue in queues.items() if queue["status"] != "ok"]
+    if stale:
+        max_age = settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS
+        return problem_response(
+            503,
+            "service_unavailable",
+            f"No worker consumed from {', '.join(stale)} within {max_age:g} s.",
+            queues=queues,
+        )
+    return JsonResponse({"status": "ok", "queues": queues})

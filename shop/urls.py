@@ -8,6 +8,7 @@ from shop import health, metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/workers", health.workers, name="healthz-workers"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -42,18 +42,32 @@ test_database_url.__test__ = False  # a helper, not a test
 
 
 class Worker:
-    """A ``celery -A shop worker`` subprocess (solo pool) on the test database."""
+    """
+    A ``celery -A shop worker`` subprocess on the test database: the solo pool, or ``pool="prefork"``
+    with ``concurrency`` processes as production runs it.
+    """
 
-    def __init__(self, log_path, *, queues: list[str], env: dict[str, str], include: list[str]):
+    def __init__(
+        self,
+        log_path,
+        *,
+        queues: list[str],
+        env: dict[str, str],
+        include: list[str],
+        pool: str = "solo",
+        concurrency: int | None = None,
+    ):
         self.log_path = log_path
         self.queues = queues
         self.env = env
         self.include = include
+        self.pool = pool
+        self.concurrency = concurrency
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Worker":
-        env = {
+    def environment(self) -> dict[str, str]:
+        return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "shop.settings.test",
             "DATABASE_URL": test_database_url(),
@@ -64,13 +78,18 @@ class Worker:
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
+
+    def start(self) -> "Worker":
+        env = self.environment()
         command = [
-            sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo",
+            sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", self.pool,
             "--queues", ",".join(self.queues), "--hostname", self.name,
             "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
         ]  # fmt: skip
         if self.include:
             command += ["--include", ",".join(self.include)]
+        if self.concurrency:
+            command += ["--concurrency", str(self.concurrency)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -85,6 +104,9 @@ class Worker:
         assert self.process.poll() is None, f"the worker exited:\n{self.log()}"
         return " ready." in self.log()
 
+    def is_alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def kill(self) -> None:
         """SIGKILL: the worker dies at once, mid-task, without acknowledging anything."""
         self.process.send_signal(signal.SIGKILL)
@@ -94,6 +116,46 @@ class Worker:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)  # warm shutdown
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+class Beat:
+    """``celery -A shop beat`` as a subprocess on the test database, its schedule file its own."""
+
+    def __init__(self, log_path, *, env: dict[str, str], schedule_path):
+        self.log_path = log_path
+        self.env = env
+        self.schedule_path = schedule_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Beat":
+        env = Worker(self.log_path, queues=[], env=self.env, include=[]).environment()
+        command = [
+            sys.executable, "-m", "celery", "-A", "shop", "beat", "--loglevel", "INFO",
+            "--schedule", str(self.schedule_path),
+        ]  # fmt: skip
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        assert wait_for(self.is_started, seconds=READY_SECONDS, interval=0.2), f"not started:\n{self.log()}"
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def is_started(self) -> bool:
+        assert self.process.poll() is None, f"beat exited:\n{self.log()}"
+        return "beat: Starting..." in self.log()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -60,18 +60,6 @@ def broker_down():
 
 
 @pytest.fixture
-def private_redis():
-    """A Redis server of this test's own (``tests.kernel.brokers.RedisServer``), started; killed after."""
-    from tests.kernel.brokers import RedisServer
-
-    server = RedisServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 
@@ -83,8 +71,9 @@ def celery_worker(transactional_db, tmp_path):
     """
     Start real workers: ``celery_worker(queues=[...], env={...}, include=[...])`` returns a
     ready ``tests.celery_worker.Worker`` (``env`` adds settings by environment variable,
-    ``include`` imports test-only task modules). The queues are purged before the first start
-    and after the test; every worker is stopped at the end.
+    ``include`` imports test-only task modules; ``pool="prefork", concurrency=2`` as production
+    runs it). The queues of the configured broker are purged before the first start and after
+    the test; every worker is stopped at the end.
     """
     from tests.celery_worker import Worker
     from tests.kernel.brokers import BrokerQueue
@@ -92,12 +81,23 @@ def celery_worker(transactional_db, tmp_path):
     started: list[Worker] = []
     purged: set[str] = set()
 
-    def start(*, queues: list[str], env: dict[str, str] | None = None, include: list[str] | None = None):
-        for name in set(queues) - purged:
-            BrokerQueue(name).purge()
-            purged.add(name)
+    def start(
+        *,
+        queues: list[str],
+        env: dict[str, str] | None = None,
+        include: list[str] | None = None,
+        pool: str = "solo",
+        concurrency: int | None = None,
+    ):
+        env = env or {}
+        if "CELERY_BROKER_URL" not in env:  # a worker on a broker of its own finds it as it is
+            for name in set(queues) - purged:
+                BrokerQueue(name).purge()
+                purged.add(name)
         log_path = tmp_path / f"worker-{len(started) + 1}.log"
-        worker = Worker(log_path, queues=queues, env=env or {}, include=include or [])
+        worker = Worker(
+            log_path, queues=queues, env=env, include=include or [], pool=pool, concurrency=concurrency
+        )
         started.append(worker)
         return worker.start()
 
@@ -108,3 +108,43 @@ def celery_worker(transactional_db, tmp_path):
             worker.stop()
         for name in purged:
             BrokerQueue(name).purge()
+
+
+@pytest.fixture
+def celery_beat(transactional_db, tmp_path):
+    """
+    Start ``celery -A shop beat``: ``celery_beat(env={...})`` returns a started
+    ``tests.celery_worker.Beat`` (its schedule file in the test's directory); stopped at the end.
+    """
+    from tests.celery_worker import Beat
+
+    started: list[Beat] = []
+
+    def start(*, env: dict[str, str] | None = None):
+        beat = Beat(tmp_path / f"beat-{len(started) + 1}.log", env=env or {}, schedule_path=tmp_path / "beat")
+        started.append(beat)
+        return beat.start()
+
+    try:
+        yield start
+    finally:
+        for beat in started:
+            beat.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """
+    A ``redis-server`` of the test's own on a free port (``tests.redis_server.RedisServer``),
+    started; the test may kill and restart it. ``own_redis.env`` points a worker at it.
+    """
+    from tests.redis_server import RedisServer
+
+    if not RedisServer.available():
+        pytest.skip("needs the redis-server binary on PATH")
+    server = RedisServer(tmp_path).start()
+    server.env = {"REDIS_URL": server.url, "CELERY_BROKER_URL": server.url}
+    try:
+        yield server
+    finally:
+        server.kill()

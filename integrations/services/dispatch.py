@@ -5,10 +5,17 @@ broker.
 A job is recorded ``queued`` in a transaction; its task is sent after the commit
 (``send_on_commit``). That send can fail (the broker is down) or never happen (the process dies
 right after the commit). Each job therefore records when its task was handed to the broker
-(``sent_at``), and ``send_unsent`` (beat, ``integrations.jobs_send_unsent``) sends the task of
-every job still ``queued`` without ``sent_at`` a while after its creation. Sending twice is
-harmless: a task claims its job under a row lock and leaves a job that is no longer ``queued``
-or ``running`` alone.
+(``sent_at``), and ``send_unsent`` (beat, ``integrations.jobs_send_unsent``, every
+``JOBS_SWEEP_SECONDS``) sends the task of every job still ``queued`` without ``sent_at`` a while
+after its creation.
+
+A message the broker took can still be lost: Redis restarts empty (docker-compose runs it without
+persistence). ``send_lost`` finds those jobs with the queue heartbeats (``shop.kernel.heartbeats``):
+a queue is first in, first out, so a job still ``queued`` whose task was sent before a heartbeat
+that a worker has since consumed from the same queue was overtaken, its message gone, and it is
+sent again. A job merely waiting its turn (behind a long import on the bulk worker) is not,
+because no later heartbeat has run there yet. Sending twice is harmless: a task claims its job
+under a row lock and leaves a job that is done or failed alone.
 
 A job that a worker started and then died on is not this module's business: its task was
 acknowledged late (``acks_late``, ``reject_on_worker_lost``), so the broker delivers it again.
@@ -21,11 +28,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import ExportJob, ImportJob
+from shop.kernel import heartbeats
 
 logger = logging.getLogger(__name__)
 
-#: A queued job whose task was not handed to the broker this long after its creation is sent.
-UNSENT_AFTER = timedelta(minutes=1)
+#: A queued job whose task was not handed to the broker this long after its creation is sent
+#: (its on-commit send takes a few seconds at most, retries included).
+UNSENT_AFTER = timedelta(seconds=15)
+#: Slack for the clocks of beat and of the process that sent a job's task: a job counts as
+#: overtaken by a heartbeat sent this much later than the job's task.
+OVERTAKEN_MARGIN = timedelta(seconds=2)
 
 
 def _task(job: ImportJob | ExportJob):
@@ -39,6 +51,12 @@ def _task(job: ImportJob | ExportJob):
         ImportJob.Kind.PRODUCTS: product_import.product_import_run,
         ImportJob.Kind.STOCK: stock_sync.stock_sync_run,
     }[job.kind]
+
+
+def _queue(job: ImportJob | ExportJob) -> str:
+    """The queue the task of ``job`` is routed to (``CELERY_TASK_ROUTES``)."""
+    task = _task(job)
+    return task.app.amqp.router.route({}, task.name)["queue"].name
 
 
 def send(job: ImportJob | ExportJob) -> bool:
@@ -71,4 +89,25 @@ def send_unsent(*, older_than: timedelta = UNSENT_AFTER) -> int:
         unsent = model.objects.filter(status=model.Status.QUEUED, sent_at__isnull=True, created_at__lt=cutoff)
         for job in unsent.order_by("created_at")[:1000]:
             sent += send(job)
+    return sent
+
+
+def send_lost() -> int:
+    """
+    Send again the task of every job still ``queued`` whose message its queue lost: sent before
+    the newest heartbeat a worker consumed from that queue (``OVERTAKEN_MARGIN`` aside). Return
+    how many were sent.
+    """
+    overtaken_before: dict[str, object] = {}
+    sent = 0
+    for model in (ImportJob, ExportJob):
+        waiting = model.objects.filter(status=model.Status.QUEUED, sent_at__isnull=False)
+        for job in waiting.order_by("sent_at")[:1000]:
+            queue = _queue(job)
+            if queue not in overtaken_before:
+                heartbeat_sent = heartbeats.newest_consumed_send(queue)
+                overtaken_before[queue] = heartbeat_sent and heartbeat_sent - OVERTAKEN_MARGIN
+            if overtaken_before[queue] and job.sent_at < overtaken_before[queue]:
+                logger.warning("%s was overtaken on %s: its message was lost; sending it again.", job, queue)
+                sent += send(job)
     return sent

@@ -1,8 +1,11 @@
-"""The outbox and inbox in the admin: read-only, to see what waits for the broker and why."""
+"""
+The outbox, the inbox and the queue heartbeats in the admin: read-only, to see what waits for the
+broker and why, and when each queue was last consumed.
+"""
 
 from django.contrib import admin
 
-from shop.kernel.models import OutboxMessage, ProcessedEvent
+from shop.kernel.models import OutboxMessage, ProcessedEvent, QueueHeartbeat
 from shop.kernel.readonly_admin import ReadOnlyAdmin
 
 
@@ -20,3 +23,8 @@ class ProcessedEventAdmin(ReadOnlyAdmin):
     list_filter = ("consumer",)
     search_fields = ("event_id",)
     show_full_result_count = False
+
+
+@admin.register(QueueHeartbeat)
+class QueueHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ("queue", "consumed_at", "sent_at", "worker")

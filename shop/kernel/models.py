@@ -70,3 +70,18 @@ class ProcessedEvent(models.Model):
 
     def __str__(self):
         return f"{self.consumer} {self.event_id}"
+
+
+class QueueHeartbeat(models.Model):
+    """
+    The newest heartbeat a worker consumed from a queue (``shop.kernel.heartbeats``): when beat
+    sent it, when a worker ran it, and which worker.
+    """
+
+    queue = models.CharField(max_length=200, primary_key=True)
+    sent_at = models.DateTimeField()
+    consumed_at = models.DateTimeField()
+    worker = models.CharField(max_length=255, blank=True)
+
+    def __str__(self):
+        return f"{self.queue} consumed {self.consumed_at:%Y-%m-%d %H:%M:%S}"

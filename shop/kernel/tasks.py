@@ -1,10 +1,13 @@
-"""The kernel's Celery tasks: the outbox relay (on commit and swept by beat), its reconciliation and purge."""
+"""
+The kernel's Celery tasks: the outbox relay (on commit and swept by beat), its redelivery and
+purge, and the queue heartbeat (beat, to every queue).
+"""
 
 import logging
 
 from celery import shared_task
 
-from shop.kernel import outbox
+from shop.kernel import heartbeats, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +33,21 @@ def redeliver_outbox() -> int:
 def purge_outbox() -> int:
     """Delete sent outbox rows past their retention."""
     return outbox.purge()
+
+
+@shared_task(
+    name="shop.kernel.queue_heartbeat",
+    bind=True,
+    ignore_result=True,
+    acks_late=False,
+    soft_time_limit=10,
+    time_limit=20,
+)
+def queue_heartbeat(self, queue: str, expires_after: float | None = None) -> None:
+    """
+    Record that ``queue`` is consumed (``shop.kernel.heartbeats``). Beat sends it to ``queue``
+    with an expiry ``expires_after`` seconds away: a heartbeat that waited longer is dropped
+    unrun, and the send time is that expiry less ``expires_after``.
+    """
+    sent_at = heartbeats.sent_at_from_expiry(self.request.expires, expires_after)
+    heartbeats.record(queue=queue, sent_at=sent_at, worker=self.request.hostname or "")

@@ -181,6 +181,14 @@ OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 # (its message was lost); the pause doubles with each round, up to the maximum.
 OUTBOX_REDELIVER_SECONDS = env.float("OUTBOX_REDELIVER_SECONDS", default=120.0)
 OUTBOX_REDELIVER_MAX_SECONDS = env.float("OUTBOX_REDELIVER_MAX_SECONDS", default=3600.0)
+# Queue heartbeats (shop.kernel.heartbeats): beat sends one to every queue this often; a queue
+# whose newest heartbeat ran longer ago than the maximum age has no worker consuming it
+# (/healthz/workers 503, `manage.py queue_health` fails).
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = env.float("WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=60.0)
+# How often beat sends the tasks of import and export jobs that never reached the broker, or
+# whose message the broker lost (integrations.services.dispatch).
+JOBS_SWEEP_SECONDS = env.float("JOBS_SWEEP_SECONDS", default=15.0)
 # Price imports (integrations): the largest CSV accepted, and the rows applied per transaction.
 PRICE_IMPORT_MAX_BYTES = env.int("PRICE_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 PRICE_IMPORT_CHUNK_ROWS = env.int("PRICE_IMPORT_CHUNK_ROWS", default=2000)
@@ -309,6 +317,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat reconnect for as long as the broker is away (celery's default gives up after
+# 100 attempts, about 45 minutes at kombu's back-off of 2, 4, ... 30 s, and the worker exits).
+# celery is kept below 5.7 (pyproject.toml): 5.7.0 workers exit on a Redis restart.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -376,20 +388,31 @@ CELERY_BEAT_SCHEDULE = {
     },
     "integrations-send-unsent-jobs": {
         "task": "integrations.jobs_send_unsent",
-        "schedule": schedule(timedelta(seconds=60)),
-        "options": {"expires": 120},
+        "schedule": schedule(timedelta(seconds=JOBS_SWEEP_SECONDS)),
+        "options": {"expires": JOBS_SWEEP_SECONDS * 2},
     },
     "erp-requeue-handovers": {
         "task": "integrations.erp_requeue_handovers",
         "schedule": schedule(timedelta(seconds=ERP_SWEEP_SECONDS)),
         "options": {"expires": ERP_SWEEP_SECONDS * 2},
     },
+    # A heartbeat to each queue, expiring when it would be stale anyway (its expiry also carries
+    # its send time: shop.kernel.tasks.queue_heartbeat).
+    **{
+        f"worker-heartbeat-{queue.name}": {
+            "task": "shop.kernel.queue_heartbeat",
+            "schedule": schedule(timedelta(seconds=WORKER_HEARTBEAT_SECONDS)),
+            "args": (queue.name, WORKER_HEARTBEAT_MAX_AGE_SECONDS),
+            "options": {"queue": queue.name, "expires": WORKER_HEARTBEAT_MAX_AGE_SECONDS},
+        }
+        for queue in CELERY_TASK_QUEUES
+    },
 }
 
 # --- Production hardening (check --deploy passes with DEBUG off) ----------------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/workers$", r"^readyz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = (
         ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
     )

@@ -20,3 +20,6 @@ from shop.settings.base import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# The kernel tests' subscriber (tests/kernel/subscriber_tasks.py) has a queue of its own. The relay
+# sends by task name, so the route is named here as the project's are, not only on the task.
+CELERY_TASK_ROUTES = {"tests.kernel.*": {"queue": "shop-test-kernel-outbox"}, **CELERY_TASK_ROUTES}  # noqa: F405

@@ -17,8 +17,10 @@ from integrations.tasks import jobs as job_tasks
 from integrations.tasks import price_import as price_tasks
 from integrations.tasks import product_import as product_tasks
 from integrations.tasks import stock_sync as stock_tasks
+from shop.kernel import heartbeats
 from tests.catalog.factories import sellable_product
 from tests.celery_worker import wait_for
+from tests.kernel.brokers import broker_at
 
 NOW = datetime.timedelta(0)
 
@@ -128,6 +130,31 @@ def test_a_broker_outage_at_creation_loses_no_job(staff_client, broker_down, mon
 
 
 @pytest.mark.django_db
+def test_a_job_overtaken_by_a_heartbeat_on_its_queue_lost_its_message_and_is_sent_again(sent):
+    sent_at = timezone.now() - datetime.timedelta(minutes=5)
+    lost = ExportJob.objects.create(sent_at=sent_at)
+    ExportJob.objects.create(status="running", sent_at=sent_at)
+    ExportJob.objects.create(status="done", sent_at=sent_at)
+    other_queue = ImportJob.objects.create(kind=ImportJob.Kind.PRICES, file="p.csv", sent_at=sent_at)
+    assert dispatch.send_lost() == 0  # no heartbeat ran since: each may still wait its turn
+
+    # A worker took a heartbeat sent after the job's message from the same queue (first in,
+    # first out): the job's message is gone, as when Redis restarted empty.
+    heartbeats.record(queue="exports", sent_at=sent_at + datetime.timedelta(minutes=1), worker="bulk@x")
+    later = ExportJob.objects.create(sent_at=sent_at + datetime.timedelta(minutes=2))  # behind it
+
+    assert job_tasks.jobs_send_unsent() == 1  # the beat task
+    assert sent == {"integrations.export_feed": [str(lost.pk)]}
+    lost.refresh_from_db()
+    assert lost.sent_at > sent_at + datetime.timedelta(minutes=1)  # sent again now
+    assert dispatch.send_lost() == 0  # and not again until a later heartbeat overtakes it too
+    later.refresh_from_db()
+    other_queue.refresh_from_db()
+    assert later.sent_at == sent_at + datetime.timedelta(minutes=2)
+    assert other_queue.sent_at == sent_at  # prices: no heartbeat there
+
+
+@pytest.mark.django_db
 def test_only_queued_jobs_are_sent(sent):
     old = timezone.now() - dispatch.UNSENT_AFTER * 2
     for status in ("queued", "running", "done", "failed"):
@@ -138,7 +165,7 @@ def test_only_queued_jobs_are_sent(sent):
     assert sent["integrations.export_feed"] == [str(ExportJob.objects.get(status="queued").pk)]
 
 
-def test_beat_runs_the_sweep_every_minute_on_the_default_queue(settings):
+def test_beat_runs_the_sweep_every_jobs_sweep_seconds_on_the_default_queue(settings):
     from shop.celery import app
 
     entry = next(
@@ -146,7 +173,8 @@ def test_beat_runs_the_sweep_every_minute_on_the_default_queue(settings):
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
         if entry["task"] == "integrations.jobs_send_unsent"
     )
-    assert entry["schedule"].run_every == datetime.timedelta(seconds=60)
+    assert entry["schedule"].run_every == datetime.timedelta(seconds=settings.JOBS_SWEEP_SECONDS)
+    assert settings.JOBS_SWEEP_SECONDS <= 15  # with the heartbeats: a lost job runs within a minute
     assert app.amqp.router.route({}, "integrations.jobs_send_unsent")["queue"].name == "default"
 
 
@@ -172,3 +200,33 @@ def test_an_export_asked_for_while_the_broker_was_down_is_built_by_a_worker_afte
 
     assert wait_for(built, seconds=60), f"export not built; worker log:\n{worker.log()}"
     assert ExportJob.objects.get(pk=job_id).rows == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(300)
+def test_an_export_whose_message_redis_lost_is_built_once_redis_is_back(
+    own_redis, celery_worker, celery_beat, staff_client
+):
+    """
+    The export's task reaches Redis (``sent_at`` set) and waits there; Redis restarts empty
+    (``kill -9``, no persistence) and the message is gone. Beat's heartbeats and the sweep
+    find the job and send it again; the worker builds it.
+    """
+    sellable_product(skus=["LOST-1"], price="4.50")
+    with broker_at(own_redis.url):
+        response = staff_client.post("/api/v1/integrations/exports/", {"format": "csv"}, format="json")
+    assert response.status_code == 202
+    job = ExportJob.objects.get(pk=response.json()["id"])
+    assert job.sent_at is not None  # Redis took the message
+    own_redis.restart()  # and lost it
+
+    env = {**own_redis.env, "WORKER_HEARTBEAT_SECONDS": "1", "JOBS_SWEEP_SECONDS": "1"}
+    worker = celery_worker(queues=["default", "exports"], env=env)
+    beat = celery_beat(env=env)
+
+    def built() -> bool:
+        return ExportJob.objects.filter(pk=job.pk, status="done").exists()
+
+    assert wait_for(built, seconds=120), f"not built; worker log:\n{worker.log()}\nbeat log:\n{beat.log()}"
+    assert ExportJob.objects.get(pk=job.pk).rows == 1
+    assert "its message was lost; sending it again" in worker.log()

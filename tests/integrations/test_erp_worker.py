@@ -24,7 +24,7 @@ from tests.integrations.erp_support import (
     place_orders,
     place_orders_with_tokens,
 )
-from tests.kernel.brokers import BrokerOutage
+from tests.kernel.brokers import BrokerOutage, broker_at
 
 WAIT_SECONDS = 60
 QUEUES = ["default", "erp"]
@@ -222,7 +222,7 @@ def test_a_worker_killed_mid_hand_over_is_replaced_and_the_order_delivered_once(
 
 
 def test_orders_whose_messages_a_redis_restart_lost_still_reach_the_erp(
-    erp_simulator, celery_worker, private_redis, settings
+    erp_simulator, celery_worker, own_redis, settings
 ):
     """
     Redis restarts empty (as compose runs it: no persistence) while the ``OrderPlaced`` messages
@@ -230,30 +230,39 @@ def test_orders_whose_messages_a_redis_restart_lost_still_reach_the_erp(
     events without an inbox record and sends them again, so every paid order is handed over.
     """
     settings.OUTBOX_REDELIVER_SECONDS = 1  # as the worker's: look again a second after sending
-    private_redis.use_as_broker()
-    numbers = place_orders(4)
-    assert outbox.relay() >= 4  # a relay hands the events to the broker, as a worker would
+    with broker_at(own_redis.url):
+        numbers = place_orders(4)
+        assert outbox.relay() >= 4  # a relay hands the events to the broker, as a worker would
     # Each order's OrderPlaced and OrderStatusChanged (paid) wait for the erp queue's subscribers.
-    assert private_redis.client().llen("erp") == 8
+    assert own_redis.client().llen("erp") == 8
     assert OutboxMessage.objects.filter(event_type="checkout.OrderPlaced", sent_at__isnull=True).count() == 0
 
-    private_redis.restart()  # SIGKILL and start again: the queued messages are gone
-    assert private_redis.client().llen("erp") == 0
+    own_redis.restart()  # SIGKILL and start again: the queued messages are gone
+    assert own_redis.client().llen("erp") == 0
 
-    env = _worker_env(erp_simulator, CELERY_BROKER_URL=private_redis.url, OUTBOX_REDELIVER_SECONDS=1)
+    env = _worker_env(erp_simulator, CELERY_BROKER_URL=own_redis.url, OUTBOX_REDELIVER_SECONDS=1)
     worker = celery_worker(queues=QUEUES, env=env)
-    sweeper = Sweeper(every=2)
-    sweeper.last = 0
-    assert _wait(lambda: len(_received(erp_simulator, numbers)) == 4, sweeper=sweeper), worker.log()
-    assert _wait(
-        lambda: ErpHandover.objects.filter(order_number__in=numbers, status="delivered").count() == 4,
-        sweeper=sweeper,
-    ), worker.log()
+    with broker_at(own_redis.url):  # beat's tasks go to the worker's broker
+        sweeper = Sweeper(every=2)
+        sweeper.last = 0
+        assert _wait(lambda: len(_received(erp_simulator, numbers)) == 4, sweeper=sweeper), worker.log()
+        assert _wait(
+            lambda: ErpHandover.objects.filter(order_number__in=numbers, status="delivered").count() == 4,
+            sweeper=sweeper,
+        ), worker.log()
+        assert _wait(
+            lambda: (
+                not OutboxMessage.objects.filter(
+                    event_type="checkout.OrderPlaced", handled_at__isnull=True
+                ).exists()
+            ),
+            sweeper=sweeper,
+        )
     assert all(order["deliveries"] == 1 for order in _received(erp_simulator, numbers))
     assert all(checkout_api.get_order(number=number).status == "handed_over" for number in numbers)
-    placed = OutboxMessage.objects.filter(event_type="checkout.OrderPlaced")
-    assert all(row.redeliveries >= 1 for row in placed)
-    assert _wait(lambda: not placed.filter(handled_at__isnull=True).exists(), sweeper=sweeper)
+    assert all(
+        row.redeliveries >= 1 for row in OutboxMessage.objects.filter(event_type="checkout.OrderPlaced")
+    )
 
 
 def test_an_order_canceled_before_its_hand_over_never_reaches_the_erp(erp_simulator, celery_worker):

@@ -1,17 +1,12 @@
 """
 Real brokers for the outbox tests: a dead one (nothing listens on its port), the configured one
-(Redis in CI), whose queues are read the way a consumer reads them, with kombu, and a Redis server
-of the test's own that it can kill and start again empty, as compose runs Redis (no persistence).
+(Redis in CI), whose queues are read the way a consumer reads them, with kombu, and a test's own
+(``tests.redis_server``) that ``broker_at`` points the app at.
 """
 
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-import redis
 from django.conf import settings
 
 from shop.celery import app as celery_app
@@ -26,25 +21,47 @@ def _forget_broker_connections() -> None:
     celery_app.amqp._producer_pool = None
 
 
+def _set_broker_url(url: str) -> None:
+    """
+    Point the app's connections at ``url``. celery 5.6 reads the namespaced key (from the Django
+    setting ``CELERY_BROKER_URL``) before ``broker_url``, so both are set.
+    """
+    celery_app.conf.broker_url = url
+    celery_app.conf.CELERY_BROKER_URL = url
+
+
 class BrokerOutage:
     """Points the Celery app at a broker that refuses connections, until ``restore()``."""
 
     def __init__(self):
-        self.saved_url = celery_app.conf.broker_url
+        self.saved_url = settings.CELERY_BROKER_URL
         self.down = False
 
     def start(self) -> None:
         _forget_broker_connections()
-        celery_app.conf.broker_url = DEAD_BROKER_URL
+        _set_broker_url(DEAD_BROKER_URL)
         connection = celery_app.connection_for_write()
         assert (connection.transport_cls, connection.hostname, connection.port) == ("redis", "127.0.0.1", 1)
         self.down = True
 
     def restore(self) -> None:
         if self.down:
-            celery_app.conf.broker_url = self.saved_url
+            _set_broker_url(self.saved_url)
             _forget_broker_connections()
             self.down = False
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Inside the block, this process's Celery app sends to the broker at ``url`` (a test's own)."""
+    saved_url = settings.CELERY_BROKER_URL
+    _forget_broker_connections()
+    _set_broker_url(url)
+    try:
+        yield
+    finally:
+        _set_broker_url(saved_url)
+        _forget_broker_connections()
 
 
 class BrokerQueue:
@@ -87,59 +104,3 @@ class BrokerQueue:
             finally:
                 queue.close()
         return messages
-
-
-class RedisServer:
-    """
-    A ``redis-server`` of the test's own on a free port, keeping nothing on disk: ``restart()``
-    kills it (SIGKILL, as a crash or an OOM kill does) and starts it again, empty.
-    """
-
-    def __init__(self):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.dir = tempfile.mkdtemp(prefix="shop-test-redis-")
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "RedisServer":
-        command = [
-            shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", self.dir,
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if self.client().ping():
-                    return self
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=5)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=20)
-
-    def restart(self) -> None:
-        """Kill the server and start it again on the same port, with nothing of what it held."""
-        self.kill()
-        self.start()
-
-    def use_as_broker(self) -> None:
-        """Point this process's Celery app at this server (``stop()`` points it back)."""
-        _forget_broker_connections()
-        celery_app.conf.broker_url = self.url
-
-    def stop(self) -> None:
-        if celery_app.conf.broker_url == self.url:
-            celery_app.conf.broker_url = settings.CELERY_BROKER_URL
-            _forget_broker_connections()
-        self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)

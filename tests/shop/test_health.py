@@ -1,6 +1,10 @@
 """Liveness, readiness and metrics as API.md describes them."""
 
+import datetime
+import io
+
 import pytest
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +115,76 @@ def test_readyz_answers_503_while_the_server_drains(client, monkeypatch, tmp_pat
     assert response.json()["code"] == "shutting_down"
     assert 1 <= int(response["Retry-After"]) <= 8
     assert client.get("/healthz").status_code == 200  # alive: only readiness goes
+
+
+QUEUES = ["default", "erp", "prices", "exports"]
+
+
+def beat_all(now, *, except_queue: str | None = None, age_seconds: float = 1):
+    from shop.kernel.models import QueueHeartbeat
+
+    for queue in QUEUES:
+        consumed = now - datetime.timedelta(seconds=age_seconds if queue != except_queue else 3600)
+        QueueHeartbeat.objects.update_or_create(
+            queue=queue, defaults={"sent_at": consumed, "consumed_at": consumed, "worker": f"w@{queue}"}
+        )
+
+
+def test_workers_health_names_every_queue_no_worker_ever_consumed(client):
+    response = client.get("/healthz/workers")
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert all(queue in body["detail"] for queue in QUEUES)
+    assert {name: queue["status"] for name, queue in body["queues"].items()} == dict.fromkeys(QUEUES, "stale")
+
+
+def test_workers_health_is_ok_while_every_queue_is_consumed(client):
+    beat_all(timezone.now())
+
+    response = client.get("/healthz/workers")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["queues"]) == set(QUEUES)
+    assert body["queues"]["prices"]["worker"] == "w@prices"
+    assert body["queues"]["prices"]["age_seconds"] < 60
+
+
+def test_workers_health_names_the_queue_whose_heartbeat_is_too_old(client, settings):
+    settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS = 120
+    beat_all(timezone.now(), except_queue="exports")
+
+    response = client.get("/healthz/workers")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert "exports" in body["detail"] and "prices" not in body["detail"]
+    assert body["queues"]["exports"]["status"] == "stale"
+    assert body["queues"]["exports"]["age_seconds"] >= 3600
+    assert body["queues"]["default"]["status"] == "ok"
+
+
+def test_readyz_keeps_its_meaning_without_workers(client):
+    """Readiness is the web process's: no worker running does not take it out of a load balancer."""
+    assert client.get("/healthz/workers").status_code == 503
+
+    assert client.get("/readyz").status_code == 200
+
+
+def test_queue_health_command_checks_the_queues_named(settings):
+    from django.core.management import CommandError, call_command
+
+    beat_all(timezone.now(), except_queue="exports")
+
+    call_command("queue_health", "default,erp", stdout=io.StringIO())  # exits 0
+    call_command("queue_health", "prices", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="exports"):
+        call_command("queue_health", "prices", "exports", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Unknown queue"):
+        call_command("queue_health", "nope", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="exports"):
+        call_command("queue_health", stdout=io.StringIO())  # all queues

@@ -154,6 +154,18 @@ def test_web_server_runs_gunicorn_conf_and_is_killed_only_after_its_drain_and_gr
     assert json.loads(dockerfile_cmd.removeprefix("CMD ")) == web["command"]
 
 
+def test_docker_compose_starts_an_exited_process_again_and_checks_each_workers_queues():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+    for name in ("web", "worker", "worker-bulk", "beat", "erp-simulator"):
+        assert services[name]["restart"] == "unless-stopped", name
+    for name in ("worker", "worker-bulk"):
+        command = services[name]["command"]
+        check = services[name]["healthcheck"]["test"]
+        assert check[:4] == ["CMD", "python", "manage.py", "queue_health"], name
+        assert check[4] == command[command.index("--queues") + 1], name  # the queues it consumes
+
+
 def test_celery_has_the_four_queues_json_and_time_limits():
     conf = celery_app.conf
 
