@@ -20,6 +20,7 @@ from shop.settings.base import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-# The kernel tests' subscriber (tests/kernel/subscriber_tasks.py) has a queue of its own. The relay
-# sends by task name, so the route is named here as the project's are, not only on the task.
+# The outbox tests' subscriber (tests/kernel/subscriber_tasks.py) has a queue of its own, routed by
+# its name as the shop's subscribers are: the relay sends by task name, and celery < 5.7 routes such
+# a send by CELERY_TASK_ROUTES alone, not by the options the task was declared with.
 CELERY_TASK_ROUTES = {"tests.kernel.*": {"queue": "shop-test-kernel-outbox"}, **CELERY_TASK_ROUTES}  # noqa: F405
