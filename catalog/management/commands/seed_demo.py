@@ -140,8 +140,8 @@ class Command(BaseCommand):
 
     def _receive_stock(self, skus: list[str], verbosity: int) -> None:
         """
-        Demo stock through inventory's api: 0-60 units per SKU, decided by the SKU alone (about
-        one in twenty is sold out). The catalog's ``in_stock`` flags are set here in bulk, so the
+        Demo stock through inventory's api: 0-60 units per SKU, decided by the SKU alone (4 in 64,
+        one in sixteen, is sold out). The catalog's ``in_stock`` flags are set here in bulk, so the
         receipt announces no ``StockChanged``: thousands of events would only keep a fresh
         worker busy confirming them, ahead of the first orders' hand-overs.
         """
