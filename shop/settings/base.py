@@ -339,7 +339,9 @@ CELERY_TASK_ROUTES = {
     "integrations.price_*": {"queue": "prices"},
     "integrations.export_*": {"queue": "exports"},
     "integrations.product_*": {"queue": "prices"},
-    "integrations.stock_*": {"queue": "default"},
+    # Stock feeds run for up to 30 minutes: with the other imports on the bulk worker, never on
+    # the queue of the ERP hand-overs.
+    "integrations.stock_*": {"queue": "prices"},
     "integrations.jobs_*": {"queue": "default"},
 }
 # Every task is idempotent: it is acknowledged only after it ran, and given back to the queue if

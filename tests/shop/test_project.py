@@ -198,3 +198,27 @@ def test_postgres_connections_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_every_long_task_is_routed_to_a_queue_only_the_bulk_worker_consumes():
+    """
+    A task allowed minutes (imports, the stock sync, exports) runs on the one-process bulk worker,
+    never on the ``default,erp`` worker, whose hand-overs it would hold up.
+    """
+    import integrations.tasks  # noqa: F401  (registers the shop's tasks)
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    queues = {}
+    for name in ("worker", "worker-bulk"):
+        command = services[name]["command"]
+        queues[name] = set(command[command.index("--queues") + 1].split(","))
+    long_tasks = {
+        name: task
+        for name, task in celery_app.tasks.items()
+        if not name.startswith("celery.") and (task.soft_time_limit or 0) > 5 * 60
+    }
+
+    assert "integrations.stock_sync_run" in long_tasks
+    for name in long_tasks:
+        queue = celery_app.amqp.router.route({}, name)["queue"].name
+        assert queue in queues["worker-bulk"] - queues["worker"], f"{name} runs on {queue}"
