@@ -14,6 +14,7 @@ are not held up by it. SQLite gives the same within one transaction (one read sn
 
 import logging
 import tempfile
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files import File
@@ -104,12 +105,12 @@ def write_feed(out, *, chunk_size: int = CHUNK_SIZE) -> int:
     """
     writer = csv_writer.writer(out, lineterminator="\n")  # text cells safe from spreadsheet formulas
     writer.writerow(HEADER)
-    base_url = settings.SHOP_BASE_URL.rstrip("/")
+    product_url = product_url_template()
     rows = 0
     with _snapshot():
         for chunk in catalog_api.iter_feed_chunks(chunk_size=chunk_size):
             availability = inventory_api.get_availability(skus=[row.sku for row in chunk])
-            writer.writerows(_line(row, availability[row.sku].available > 0, base_url) for row in chunk)
+            writer.writerows(_line(row, availability[row.sku].available > 0, product_url) for row in chunk)
             rows += len(chunk)
             after_chunk(rows)
     return rows
@@ -119,14 +120,25 @@ def after_chunk(rows: int) -> None:
     """Called after each chunk with the rows written so far: a seam for tests and progress."""
 
 
-def _line(row: FeedRow, available: bool, base_url: str) -> tuple:
+def product_url_template() -> Callable[[FeedRow], str]:
+    """
+    The URL of a feed row's product: ``PRODUCT_URL_TEMPLATE`` with ``{base_url}``
+    (``SHOP_BASE_URL`` without its trailing slash), ``{slug}`` and ``{sku}`` filled in (both
+    URL-safe by the catalog's rules: letters, digits, ``-``, ``_``, and ``.`` in a SKU).
+    """
+    template = settings.PRODUCT_URL_TEMPLATE
+    base_url = settings.SHOP_BASE_URL.rstrip("/")
+    return lambda row: template.format(base_url=base_url, slug=row.product_slug, sku=row.sku)
+
+
+def _line(row: FeedRow, available: bool, product_url: Callable[[FeedRow], str]) -> tuple:
     return (
         row.sku,
         row.display_name,
         f"{row.amount:.2f}",
         row.currency,
         IN_STOCK if available else OUT_OF_STOCK,
-        f"{base_url}/products/{row.product_slug}/",
+        product_url(row),
     )
 
 

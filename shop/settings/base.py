@@ -171,8 +171,18 @@ LOGGING = {
 
 # --- The shop -------------------------------------------------------------------------------
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
-# The storefront's address: product URLs in feeds (exports) are SHOP_BASE_URL/products/<slug>/.
+# The shop's public address, and the product URLs of feeds (exports): ``{base_url}`` (SHOP_BASE_URL
+# without a trailing slash), ``{slug}`` and ``{sku}`` filled in per row. The default is
+# the product's page in this API, which exists; a fork with a storefront points it there.
 SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="http://localhost:8000")
+PRODUCT_URL_TEMPLATE = env.str("PRODUCT_URL_TEMPLATE", default="{base_url}/api/v1/catalog/products/{slug}/")
+try:
+    PRODUCT_URL_TEMPLATE.format(base_url="", slug="", sku="")
+except (KeyError, IndexError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"PRODUCT_URL_TEMPLATE {PRODUCT_URL_TEMPLATE!r} is not a template of {{base_url}}, {{slug}} "
+        f"and {{sku}} ({type(exc).__name__}: {exc})."
+    ) from None
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)

@@ -222,3 +222,12 @@ def test_every_long_task_is_routed_to_a_queue_only_the_bulk_worker_consumes():
     for name in long_tasks:
         queue = celery_app.amqp.router.route({}, name)["queue"].name
         assert queue in queues["worker-bulk"] - queues["worker"], f"{name} runs on {queue}"
+
+
+def test_a_product_url_template_with_an_unknown_placeholder_is_refused_at_start(tmp_path):
+    result = run_manage(
+        "check", DEBUG="true", VAR_DIR=str(tmp_path), PRODUCT_URL_TEMPLATE="https://shop.example/{handle}/"
+    )
+
+    assert result.returncode != 0
+    assert "PRODUCT_URL_TEMPLATE 'https://shop.example/{handle}/' is not a template" in result.stderr
