@@ -15,6 +15,8 @@ from celery.schedules import schedule
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from shop.settings.storage import s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -159,7 +161,20 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-MEDIA_ROOT = VAR_DIR / "media"
+# Files that cross processes (uploaded imports that a worker reads, exports that a worker writes
+# and the web server hands out) go through the default storage, which every web and worker
+# process must see: MEDIA_ROOT on one machine or a volume they share (docker-compose mounts one
+# there), or an S3-compatible bucket (django-storages) when AWS_STORAGE_BUCKET_NAME is set.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = s3_storage(env)
+# An export's download answers with a redirect to a signed URL of the bucket (the bytes do not go
+# through the shop) instead of streaming the file; needs AWS_STORAGE_BUCKET_NAME, and an endpoint
+# that the clients can reach.
+EXPORT_DOWNLOAD_REDIRECT = env.bool("EXPORT_DOWNLOAD_REDIRECT", default=False)
+if EXPORT_DOWNLOAD_REDIRECT and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("EXPORT_DOWNLOAD_REDIRECT needs object storage: set AWS_STORAGE_BUCKET_NAME.")
 
 LOGGING = {
     "version": 1,
