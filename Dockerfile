@@ -4,7 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    VAR_DIR=/app/var
+    VAR_DIR=/app/var \
+    MEDIA_ROOT=/app/media
 
 WORKDIR /app
 COPY requirements.lock ./
@@ -12,7 +13,7 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 
 COPY . .
 RUN useradd --create-home --uid 1000 shop \
-    && mkdir -p /app/var && chown -R shop /app/var \
+    && mkdir -p /app/var /app/media && chown -R shop /app/var /app/media \
     && DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v0
 USER shop
 

@@ -1,6 +1,8 @@
 """Export jobs in the admin: read-only (a worker writes them); staff start exports through the API."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from integrations.models import ExportJob
 
@@ -15,7 +17,7 @@ class ExportJobAdmin(admin.ModelAdmin):
         "id",
         "format",
         "status",
-        "file",
+        "download",
         "rows",
         "failure",
         "created_by_id",
@@ -29,3 +31,14 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="File")
+    def download(self, job: ExportJob) -> str:
+        """
+        The API's download of a done export: it reads the file through the storage (a shared
+        folder or a bucket), where a link to the file itself would need MEDIA_ROOT served.
+        """
+        if job.status != ExportJob.Status.DONE or not job.file:
+            return "-"
+        url = reverse("integrations:export-download", args=[job.id])
+        return format_html('<a href="{}">{}</a>', url, job.file.name)

@@ -90,7 +90,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         "id",
         "kind",
         "status",
-        "file",
+        "stored_file",
         "original_name",
         "rows_total",
         "rows_applied",
@@ -106,6 +106,11 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Stored file")
+    def stored_file(self, job: ImportJob) -> str:
+        """The file's name in the default storage (a link to it would need MEDIA_ROOT served)."""
+        return job.file.name or "-"
 
     def add_view(self, request, form_url="", extra_context=None):
         """

@@ -1,6 +1,7 @@
 """Exports (API.md, Integrations): staff start a product feed, follow it and download it."""
 
-from django.http import FileResponse
+from django.conf import settings
+from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -87,17 +88,32 @@ class ExportDownloadView(APIView):
         parameters=[ID_PARAMETER],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV feed."),
+            302: OpenApiResponse(
+                description="With `EXPORT_DOWNLOAD_REDIRECT`: the feed at a signed URL of the bucket "
+                "(`Location`), valid for `AWS_QUERYSTRING_EXPIRE` seconds."
+            ),
             **problem_responses(401, 403, 404, 409, 429),
         },
     )
     def get(self, request, id):
-        """The feed as a CSV file, streamed; 409 `export_not_ready` until the export is done."""
+        """
+        The feed as a CSV file, streamed from the file storage (or, with
+        `EXPORT_DOWNLOAD_REDIRECT`, a 302 to a short-lived signed URL of the bucket); 409
+        `export_not_ready` until the export is done; 404 `export_file_missing` if its file is
+        gone from the storage.
+        """
         job = get_object_or_404(ExportJob, pk=id)
         if job.status != ExportJob.Status.DONE or not job.file:
             raise Problem(409, "export_not_ready", f"The export is {job.status}, not done.")
+        try:
+            if settings.EXPORT_DOWNLOAD_REDIRECT:
+                return HttpResponseRedirect(exports.export_file_url(job))
+            stream = exports.export_file_open(job)
+        except exports.ExportFileMissing as exc:
+            raise Problem(404, "export_file_missing", str(exc)) from None
         return FileResponse(
-            job.file.open("rb"),
+            stream,
             as_attachment=True,
-            filename=f"feed-{job.id}.csv",
+            filename=exports.export_file_name(job),
             content_type="text/csv; charset=utf-8",
         )

@@ -3,7 +3,9 @@ Product feeds (exports): a CSV of every sellable variant, built by a worker and 
 
 The feed is read in keyset chunks (``catalog.api.iter_feed_chunks``), each chunk's availability
 in one call to ``inventory.api.get_availability``, and written row by row to a temporary file
-that is then copied to the default storage: memory stays constant whatever the catalog's size.
+that is then copied to the default storage (MEDIA_ROOT, which the web server must share, or a
+bucket): memory stays constant whatever the catalog's size. The web server reads it back through
+the same storage API, never by a local path.
 
 Consistency: on PostgreSQL the whole read runs in one ``REPEATABLE READ READ ONLY`` transaction,
 so every chunk sees the database as it was at the first query. A price changed (committed) while
@@ -14,6 +16,8 @@ are not held up by it. SQLite gives the same within one transaction (one read sn
 
 import logging
 import tempfile
+from collections.abc import Callable
+from typing import IO
 
 from django.conf import settings
 from django.core.files import File
@@ -54,6 +58,59 @@ def export_create(*, format: str = "csv", created_by_id: int | None = None) -> E
     return job
 
 
+class ExportFileMissing(Exception):
+    """A done export's file is not in the default storage (deleted, or a storage not shared)."""
+
+
+def export_file_name(job: ExportJob) -> str:
+    """The name a downloaded feed is saved under."""
+    return f"feed-{job.id}.csv"
+
+
+def export_file_open(job: ExportJob) -> IO[bytes]:
+    """
+    Open the built feed of ``job`` for reading through the default storage (a folder every
+    process sees, or a bucket), never by a local path.
+
+    Raises:
+        ExportFileMissing: the storage has no such file.
+    """
+    if not job.file:
+        raise ExportFileMissing(f"The export {job.id} has no file.")
+    try:
+        return job.file.open("rb")
+    except FileNotFoundError:
+        raise ExportFileMissing(_missing_message(job)) from None
+
+
+def export_file_url(job: ExportJob) -> str:
+    """
+    A URL of the bucket that serves the built feed of ``job`` as a download for a short while
+    (signed, ``AWS_QUERYSTRING_EXPIRE``): for ``EXPORT_DOWNLOAD_REDIRECT`` with S3 storage.
+
+    Raises:
+        ExportFileMissing: the storage has no such file (asked first, so that a client gets the
+            shop's 404 rather than the bucket's).
+    """
+    storage = job.file.storage
+    if not job.file or not storage.exists(job.file.name):
+        raise ExportFileMissing(_missing_message(job))
+    return storage.url(
+        job.file.name,
+        parameters={
+            "ResponseContentDisposition": f'attachment; filename="{export_file_name(job)}"',
+            "ResponseContentType": "text/csv; charset=utf-8",
+        },
+    )
+
+
+def _missing_message(job: ExportJob) -> str:
+    return (
+        f"The file of export {job.id} is missing from the file storage (deleted, or not on a storage "
+        "that the web server shares with the workers); start a new export."
+    )
+
+
 def export_claim(job_id: str) -> ExportJob | None:
     """
     Mark the job running and return it, or None if there is nothing to do (unknown, done or
@@ -80,7 +137,7 @@ def export_build(job_id: str, *, chunk_size: int = CHUNK_SIZE) -> ExportJob | No
             rows = write_feed(tmp, chunk_size=chunk_size)
             tmp.flush()
             tmp.seek(0)
-            job.file.save(f"feed-{job.id}.csv", File(tmp), save=False)
+            job.file.save(export_file_name(job), File(tmp), save=False)
     except Exception as exc:
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED,
@@ -104,12 +161,12 @@ def write_feed(out, *, chunk_size: int = CHUNK_SIZE) -> int:
     """
     writer = csv_writer.writer(out, lineterminator="\n")  # text cells safe from spreadsheet formulas
     writer.writerow(HEADER)
-    base_url = settings.SHOP_BASE_URL.rstrip("/")
+    product_url = product_url_template()
     rows = 0
     with _snapshot():
         for chunk in catalog_api.iter_feed_chunks(chunk_size=chunk_size):
             availability = inventory_api.get_availability(skus=[row.sku for row in chunk])
-            writer.writerows(_line(row, availability[row.sku].available > 0, base_url) for row in chunk)
+            writer.writerows(_line(row, availability[row.sku].available > 0, product_url) for row in chunk)
             rows += len(chunk)
             after_chunk(rows)
     return rows
@@ -119,14 +176,25 @@ def after_chunk(rows: int) -> None:
     """Called after each chunk with the rows written so far: a seam for tests and progress."""
 
 
-def _line(row: FeedRow, available: bool, base_url: str) -> tuple:
+def product_url_template() -> Callable[[FeedRow], str]:
+    """
+    The URL of a feed row's product: ``PRODUCT_URL_TEMPLATE`` with ``{base_url}``
+    (``SHOP_BASE_URL`` without its trailing slash), ``{slug}`` and ``{sku}`` filled in (both
+    URL-safe by the catalog's rules: letters, digits, ``-``, ``_``, and ``.`` in a SKU).
+    """
+    template = settings.PRODUCT_URL_TEMPLATE
+    base_url = settings.SHOP_BASE_URL.rstrip("/")
+    return lambda row: template.format(base_url=base_url, slug=row.product_slug, sku=row.sku)
+
+
+def _line(row: FeedRow, available: bool, product_url: Callable[[FeedRow], str]) -> tuple:
     return (
         row.sku,
         row.display_name,
         f"{row.amount:.2f}",
         row.currency,
         IN_STOCK if available else OUT_OF_STOCK,
-        f"{base_url}/products/{row.product_slug}/",
+        product_url(row),
     )
 
 

@@ -57,6 +57,10 @@ class ImportFileUnreadable(Exception):
     """A stored file cannot be read (missing, not UTF-8, broken CSV): the job fails with this."""
 
 
+class ImportFileMissing(ImportFileUnreadable):
+    """The job's file is not in the default storage: the job fails with this, naming the file."""
+
+
 @dataclass
 class ImportReport:
     """The counts and errors of one run; ``errors`` keeps the first ``MAX_ERRORS``."""
@@ -167,12 +171,33 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 def job_create(*, kind: str, upload, created_by_id: int | None) -> ImportJob:
-    """Store ``upload`` (default storage, under MEDIA_ROOT) and record a ``queued`` job for it."""
+    """Store ``upload`` in the default storage (MEDIA_ROOT or the bucket) and record a ``queued`` job."""
     job = ImportJob(kind=kind, original_name=(upload.name or "")[:255], created_by_id=created_by_id)
     job.file.save(f"{kind}-{job.pk}.csv", upload, save=False)
     job.full_clean()
     job.save()
     return job
+
+
+def job_file_open(job: ImportJob) -> IO[bytes]:
+    """
+    Open the job's stored file for reading through the default storage (a folder every process
+    sees, or a bucket), never by a local path.
+
+    Raises:
+        ImportFileMissing: the storage has no such file: it was deleted, or the worker does not
+            see the storage the web server stored it in (a MEDIA_ROOT of its own).
+    """
+    if not job.file:
+        raise ImportFileMissing("The job has no file.")
+    try:
+        return job.file.open("rb")
+    except FileNotFoundError:
+        raise ImportFileMissing(
+            f"The uploaded file {job.file.name!r} is missing from the file storage: it was deleted, "
+            "or this worker does not see the storage the upload went to (every web and worker "
+            "process needs the same MEDIA_ROOT or bucket). Upload the file again."
+        ) from None
 
 
 def job_claim(*, job_id: uuid.UUID | str, kind: str) -> ImportJob | None:
@@ -235,16 +260,22 @@ def job_run(
     Run a queued import job of ``kind`` to its end: ``rows(stream, report)`` yields the rows that
     pass the checks made without the database (rejecting the others on ``report``), ``apply``
     writes a chunk of them, and progress is saved after each chunk. The job ends ``done`` with its
-    report, or ``failed`` with the reason if the file cannot be read (chunks applied before stay
-    applied). A job that is already ``done`` or ``failed`` is left alone (returns None), so
-    running the task twice is harmless.
+    report, or ``failed`` with the reason if the file is missing or cannot be read (chunks
+    applied before stay applied). A job that is already ``done`` or ``failed`` is left alone
+    (returns None), so running the task twice is harmless.
     """
     job = job_claim(job_id=job_id, kind=kind)
     if job is None:
         return None
     report = ImportReport()
     try:
-        with job.file.open("rb") as stream:
+        stream = job_file_open(job)
+    except ImportFileMissing as exc:
+        logger.error("%s import %s failed: %s", kind, job.pk, exc)
+        job_fail(job, report, str(exc))
+        return job
+    try:
+        with stream:
             for chunk in chunked(rows(stream, report), chunk_rows):
                 apply(chunk, report)
                 job_progress(job, report)

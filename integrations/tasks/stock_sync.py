@@ -1,4 +1,4 @@
-"""The stock-sync task: applies an ERP stock feed (queue ``default``, CELERY_TASK_ROUTES)."""
+"""The stock-sync task: applies an ERP stock feed on the bulk worker (queue ``prices``)."""
 
 from celery import shared_task
 

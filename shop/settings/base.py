@@ -15,6 +15,8 @@ from celery.schedules import schedule
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from shop.settings.storage import s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -159,7 +161,20 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-MEDIA_ROOT = VAR_DIR / "media"
+# Files that cross processes (uploaded imports that a worker reads, exports that a worker writes
+# and the web server hands out) go through the default storage, which every web and worker
+# process must see: MEDIA_ROOT on one machine or a volume they share (docker-compose mounts one
+# there), or an S3-compatible bucket (django-storages) when AWS_STORAGE_BUCKET_NAME is set.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = s3_storage(env)
+# An export's download answers with a redirect to a signed URL of the bucket (the bytes do not go
+# through the shop) instead of streaming the file; needs AWS_STORAGE_BUCKET_NAME, and an endpoint
+# that the clients can reach.
+EXPORT_DOWNLOAD_REDIRECT = env.bool("EXPORT_DOWNLOAD_REDIRECT", default=False)
+if EXPORT_DOWNLOAD_REDIRECT and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("EXPORT_DOWNLOAD_REDIRECT needs object storage: set AWS_STORAGE_BUCKET_NAME.")
 
 LOGGING = {
     "version": 1,
@@ -171,8 +186,18 @@ LOGGING = {
 
 # --- The shop -------------------------------------------------------------------------------
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
-# The storefront's address: product URLs in feeds (exports) are SHOP_BASE_URL/products/<slug>/.
+# The shop's public address, and the product URLs of feeds (exports): ``{base_url}`` (SHOP_BASE_URL
+# without a trailing slash), ``{slug}`` and ``{sku}`` filled in per row. The default is
+# the product's page in this API, which exists; a fork with a storefront points it there.
 SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="http://localhost:8000")
+PRODUCT_URL_TEMPLATE = env.str("PRODUCT_URL_TEMPLATE", default="{base_url}/api/v1/catalog/products/{slug}/")
+try:
+    PRODUCT_URL_TEMPLATE.format(base_url="", slug="", sku="")
+except (KeyError, IndexError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"PRODUCT_URL_TEMPLATE {PRODUCT_URL_TEMPLATE!r} is not a template of {{base_url}}, {{slug}} "
+        f"and {{sku}} ({type(exc).__name__}: {exc})."
+    ) from None
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
@@ -339,7 +364,9 @@ CELERY_TASK_ROUTES = {
     "integrations.price_*": {"queue": "prices"},
     "integrations.export_*": {"queue": "exports"},
     "integrations.product_*": {"queue": "prices"},
-    "integrations.stock_*": {"queue": "default"},
+    # Stock feeds run for up to 30 minutes: with the other imports on the bulk worker, never on
+    # the queue of the ERP hand-overs.
+    "integrations.stock_*": {"queue": "prices"},
     "integrations.jobs_*": {"queue": "default"},
 }
 # Every task is idempotent: it is acknowledged only after it ran, and given back to the queue if

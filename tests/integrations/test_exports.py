@@ -85,7 +85,7 @@ class TestFeed:
                     "19.99",
                     "EUR",
                     "in stock",
-                    f"https://shop.example/products/{lamp.slug}/",
+                    f"https://shop.example/api/v1/catalog/products/{lamp.slug}/",
                 ],
                 [
                     "LAMP-L",
@@ -93,7 +93,7 @@ class TestFeed:
                     "24.50",
                     "EUR",
                     "out of stock",
-                    f"https://shop.example/products/{lamp.slug}/",
+                    f"https://shop.example/api/v1/catalog/products/{lamp.slug}/",
                 ],
                 [
                     "KETTLE",
@@ -101,10 +101,31 @@ class TestFeed:
                     "35.00",
                     "EUR",
                     "out of stock",
-                    f"https://shop.example/products/{kettle.slug}/",
+                    f"https://shop.example/api/v1/catalog/products/{kettle.slug}/",
                 ],
             ]
         )
+
+    def test_the_default_url_is_the_products_api_detail_which_exists(self, client):
+        _, kettle = catalog_with_every_case()
+
+        url = {row[0]: row[5] for row in read_feed(build())[1:]}["KETTLE"]
+
+        assert url == f"https://shop.example/api/v1/catalog/products/{kettle.slug}/"
+        response = client.get(url.removeprefix("https://shop.example"))
+        assert (response.status_code, response.json()["slug"]) == (200, kettle.slug)
+
+    def test_the_url_follows_the_product_url_template(self, settings):
+        settings.PRODUCT_URL_TEMPLATE = "https://www.example.com/p/{slug}?variant={sku}&from={base_url}"
+        lamp, kettle = catalog_with_every_case()
+
+        urls = {row[0]: row[5] for row in read_feed(build())[1:]}
+
+        assert urls == {
+            "LAMP-S": f"https://www.example.com/p/{lamp.slug}?variant=LAMP-S&from=https://shop.example",
+            "LAMP-L": f"https://www.example.com/p/{lamp.slug}?variant=LAMP-L&from=https://shop.example",
+            "KETTLE": f"https://www.example.com/p/{kettle.slug}?variant=KETTLE&from=https://shop.example",
+        }
 
     def test_an_empty_catalog_gives_a_header(self):
         job = build()

@@ -146,10 +146,11 @@ def test_the_task_applies_a_queued_feed_once(django_capture_on_commit_callbacks)
     assert len(erp_movements()) == 3
 
 
-def test_the_task_is_routed_to_the_default_queue():
+def test_the_task_is_routed_to_the_bulk_workers_imports_queue_not_the_erp_workers():
+    """A long feed (30-minute limit) must not hold up the ERP hand-overs' worker (``default,erp``)."""
     from shop.celery import app
 
-    assert app.amqp.router.route({}, "integrations.stock_sync_run")["queue"].name == "default"
+    assert app.amqp.router.route({}, "integrations.stock_sync_run")["queue"].name == "prices"
 
 
 def test_the_command_prints_the_report(tmp_path, capsys):

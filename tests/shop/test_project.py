@@ -198,3 +198,127 @@ def test_postgres_connections_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_every_long_task_is_routed_to_a_queue_only_the_bulk_worker_consumes():
+    """
+    A task allowed minutes (imports, the stock sync, exports) runs on the one-process bulk worker,
+    never on the ``default,erp`` worker, whose hand-overs it would hold up.
+    """
+    import integrations.tasks  # noqa: F401  (registers the shop's tasks)
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    queues = {}
+    for name in ("worker", "worker-bulk"):
+        command = services[name]["command"]
+        queues[name] = set(command[command.index("--queues") + 1].split(","))
+    long_tasks = {
+        name: task
+        for name, task in celery_app.tasks.items()
+        if not name.startswith("celery.") and (task.soft_time_limit or 0) > 5 * 60
+    }
+
+    assert "integrations.stock_sync_run" in long_tasks
+    for name in long_tasks:
+        queue = celery_app.amqp.router.route({}, name)["queue"].name
+        assert queue in queues["worker-bulk"] - queues["worker"], f"{name} runs on {queue}"
+
+
+def test_a_product_url_template_with_an_unknown_placeholder_is_refused_at_start(tmp_path):
+    result = run_manage(
+        "check", DEBUG="true", VAR_DIR=str(tmp_path), PRODUCT_URL_TEMPLATE="https://shop.example/{handle}/"
+    )
+
+    assert result.returncode != 0
+    assert "PRODUCT_URL_TEMPLATE 'https://shop.example/{handle}/' is not a template" in result.stderr
+
+
+def in_fresh_process(code: str, tmp_path, **env) -> dict:
+    """
+    Run ``code`` after ``django.setup()`` with the production settings and ``env`` in a process of
+    its own (settings are read once, at start) and return the JSON it prints.
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MEDIA_ROOT", "EXPORT_"))}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    environment |= {"DJANGO_SETTINGS_MODULE": "shop.settings.base", "DEBUG": "true", "VAR_DIR": str(tmp_path)}
+    environment |= env
+    script = f"import django, json\ndjango.setup()\n{code}"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+DEFAULT_STORAGE = """
+from django.conf import settings
+from django.core.files.storage import storages
+storage = storages["default"]
+print(json.dumps({
+    "class": f"{type(storage).__module__}.{type(storage).__name__}",
+    "media_root": str(settings.MEDIA_ROOT),
+    "location": str(getattr(storage, "location", "")),
+    "bucket": getattr(storage, "bucket_name", None),
+    "endpoint": getattr(storage, "endpoint_url", None),
+    "addressing": getattr(storage, "addressing_style", None),
+    "url": storage.url("exports/feed.csv") if hasattr(storage, "bucket_name") else None,
+}))
+"""
+
+
+def test_docker_compose_mounts_one_volume_at_the_media_root_of_web_and_both_workers(tmp_path):
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+
+    mounted = {}
+    for name in ("web", "worker", "worker-bulk"):
+        media_root = services[name]["environment"]["MEDIA_ROOT"]
+        volumes = dict(reversed(volume.split(":")[:2]) for volume in services[name]["volumes"])
+        assert media_root in volumes, f"{name}: nothing mounted at MEDIA_ROOT {media_root}"
+        mounted[name] = (volumes[media_root], media_root)
+    assert len(set(mounted.values())) == 1, mounted  # the same volume at the same place
+    volume, media_root = mounted["web"]
+    assert volume in compose["volumes"]  # a named volume, not a folder of one host
+    # The settings store files there, on the file system: what the workers read is what web wrote.
+    storage = in_fresh_process(DEFAULT_STORAGE, tmp_path, MEDIA_ROOT=media_root)
+    assert storage["class"] == "django.core.files.storage.filesystem.FileSystemStorage"
+    assert storage["media_root"] == storage["location"] == media_root
+    # The image creates the mount point for its user, so that a new volume is writable by it.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(rf"mkdir -p [^&]*{re.escape(media_root)}", dockerfile)
+    assert re.search(rf"chown -R shop [^&]*{re.escape(media_root)}", dockerfile)
+
+
+def test_a_bucket_in_the_environment_selects_s3_storage_with_its_endpoint(tmp_path):
+    storage = in_fresh_process(
+        DEFAULT_STORAGE,
+        tmp_path,
+        AWS_STORAGE_BUCKET_NAME="shop-media",
+        AWS_S3_ENDPOINT_URL="http://minio:9000",
+        AWS_ACCESS_KEY_ID="minio-key",
+        AWS_SECRET_ACCESS_KEY="minio-secret",
+    )
+
+    assert storage["class"] == "storages.backends.s3.S3Storage"
+    assert (storage["bucket"], storage["endpoint"], storage["addressing"]) == (
+        "shop-media",
+        "http://minio:9000",
+        "path",
+    )
+    # Signed on the spot, without a request: private objects at the given endpoint, SigV4.
+    assert storage["url"].startswith("http://minio:9000/shop-media/exports/feed.csv?")
+    assert "X-Amz-Signature=" in storage["url"] and "X-Amz-Credential=minio-key" in storage["url"]
+
+
+def test_without_a_bucket_files_stay_under_media_root(tmp_path):
+    storage = in_fresh_process(DEFAULT_STORAGE, tmp_path)
+
+    assert storage["class"] == "django.core.files.storage.filesystem.FileSystemStorage"
+    assert storage["location"] == storage["media_root"] == str(tmp_path / "media")
+
+
+def test_a_download_redirect_without_a_bucket_is_refused_at_start(tmp_path):
+    result = run_manage("check", DEBUG="true", VAR_DIR=str(tmp_path), EXPORT_DOWNLOAD_REDIRECT="true")
+
+    assert result.returncode != 0
+    assert "EXPORT_DOWNLOAD_REDIRECT needs object storage" in result.stderr
