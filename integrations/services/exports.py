@@ -123,7 +123,7 @@ def _line(row: FeedRow, available: bool, base_url: str) -> tuple:
     return (
         row.sku,
         row.display_name,
-        f"{row.amount:.2f}",
+        f"{row.amount:f}",  # the currency's minor units (catalog.api.iter_feed_chunks)
         row.currency,
         IN_STOCK if available else OUT_OF_STOCK,
         f"{base_url}/products/{row.product_slug}/",
