@@ -89,3 +89,14 @@ class TestAdmin:
 
         assert response.status_code == 302, response.content
         assert Price.objects.get(variant=variant).amount == Decimal("1.234")
+
+
+@pytest.mark.parametrize(
+    ("currency", "errors"), [("EUR", []), ("BHD", []), ("eur", ["catalog.E001"]), ("XX", ["catalog.E001"])]
+)
+def test_the_shop_currency_is_checked_at_start_up(settings, currency, errors):
+    from catalog.apps import check_shop_currency
+
+    settings.SHOP_CURRENCY = currency
+
+    assert [message.id for message in check_shop_currency()] == errors

@@ -102,3 +102,38 @@ def test_the_admin_saves_a_valid_rate(admin_client):
 
     assert response.status_code == 302, response.content
     assert ShippingRate.objects.get(method__code="courier").amount == Decimal("1.250")
+
+
+def test_an_order_in_a_three_decimal_currency_keeps_its_fils(api_client, settings):
+    """A shop priced in BHD: line, shipping and totals stored and shown with three decimals."""
+    from catalog import api as catalog_api
+    from inventory import api as inventory_api
+    from tests.catalog.factories import ProductFactory, VariantFactory
+    from tests.checkout.support import complete, ready_checkout
+
+    settings.SHOP_CURRENCY = "BHD"
+    variant = VariantFactory(product=ProductFactory(), sku="DALLAH-1")
+    catalog_api.set_price(sku=variant.sku, amount="1.234", currency="BHD")
+    ShippingRate.objects.create(
+        method=ShippingMethod.objects.get(code="standard"),
+        country="DE",
+        currency="BHD",
+        amount=Decimal("2.005"),
+    )
+    inventory_api.ensure_warehouse(code="MAIN", name="Main")
+    inventory_api.set_on_hand(sku="DALLAH-1", warehouse="MAIN", on_hand=5)
+
+    checkout = ready_checkout(api_client, {"DALLAH-1": 3})
+    assert checkout["subtotal"] == {"amount": "3.702", "currency": "BHD"}
+    assert checkout["shipping_cost"] == {"amount": "2.005", "currency": "BHD"}
+    placed = complete(api_client, checkout["id"])
+    assert placed.status_code == 201, placed.content
+    order = placed.json()
+
+    shown = api_client.get(f"/api/v1/orders/{order['number']}/", {"token": order["access_token"]}).json()
+    for body in (order, shown):
+        assert body["lines"][0]["unit_price"] == {"amount": "1.234", "currency": "BHD"}
+        assert body["lines"][0]["line_total"] == {"amount": "3.702", "currency": "BHD"}
+        assert body["subtotal"] == {"amount": "3.702", "currency": "BHD"}
+        assert body["shipping_cost"] == {"amount": "2.005", "currency": "BHD"}
+        assert body["total"] == {"amount": "5.707", "currency": "BHD"}
