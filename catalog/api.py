@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from catalog import selectors, services
 from catalog.data import FeedRow, PriceResult, ProductProblems, ProductRow, UpsertResult, VariantInfo
-from shop.kernel.money import MAX_DIGITS, Money, is_currency_code, minor_units
+from shop.kernel.money import PRICE_MAX_WHOLE_DIGITS, Money, exact_amount, is_currency_code, minor_units
 from shop.kernel.text import echo
 
 
@@ -47,21 +47,15 @@ def set_price(*, sku: str, amount: Decimal | str, currency: str) -> Money:
 
     Raises:
         UnknownSku: no variant has ``sku``.
-        ValueError: ``amount`` is not a non-negative decimal or ``currency`` not an ISO code.
+        ValueError: ``amount`` or ``currency`` breaks ``parse_price``'s rules (an amount with
+            more decimal places than the currency has is refused, not rounded).
     """
-    if not is_currency_code(currency):
-        raise ValueError(f"Not an ISO 4217 currency code: {currency!r}")
-    try:
-        money = Money(Decimal(amount), currency)
-    except (InvalidOperation, TypeError, ValueError) as exc:
-        raise ValueError(f"Not a decimal amount: {amount!r}") from exc
-    if money.amount < 0:
-        raise ValueError("A price cannot be negative.")
+    amount = parse_price(amount=amount, currency=currency)
     variant = selectors.variant_by_sku(sku)
     if variant is None:
         raise UnknownSku(sku)
     try:
-        price = services.price_set(variant=variant, currency=currency, amount=money.amount)
+        price = services.price_set(variant=variant, currency=currency, amount=amount)
     except ValidationError as exc:
         raise ValueError("; ".join(exc.messages)) from exc
     return Money(price.amount, price.currency)
@@ -82,6 +76,7 @@ def iter_feed_chunks(*, currency: str | None = None, chunk_size: int = 2000) -> 
         raise ValueError(f"Not an ISO 4217 currency code: {currency!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}.")
+    quantum = Decimal(1).scaleb(-minor_units(currency))
     after_id = 0
     while True:
         rows = selectors.sellable_variants_after(after_id, currency, chunk_size)
@@ -93,7 +88,7 @@ def iter_feed_chunks(*, currency: str | None = None, chunk_size: int = 2000) -> 
                 name=row["name"],
                 product_slug=row["product_slug"],
                 product_name=row["product_name"],
-                amount=row["amount"],
+                amount=row["amount"].quantize(quantum),  # exact: no price has more places
                 currency=currency,
                 in_stock=row["in_stock"],
             )
@@ -113,12 +108,13 @@ def parse_price(*, amount: Decimal | str, currency: str) -> Decimal:
     be one: the rules ``set_prices`` applies, for callers that report row by row (imports).
 
     Raises:
-        ValueError: ``currency`` is not three upper-case letters, or ``amount`` is not a plain
-            decimal number, is negative, has more decimal places than the currency's minor unit
-            or more than the 12 digits a price holds; the message says which, for a person.
+        ValueError: ``currency`` is not an ISO 4217 currency code, or ``amount`` is not a plain
+            decimal number, is negative, has more decimal places than the currency's minor units
+            (never rounded) or more than 10 digits before the point; the message says which, for
+            a person.
     """
-    if not isinstance(currency, str) or not is_currency_code(currency):
-        raise ValueError(f"Currency {echo(currency)} is not an ISO 4217 code (three upper-case letters).")
+    if not is_currency_code(currency):
+        raise ValueError(f"Currency {echo(currency)} is not an ISO 4217 currency code (e.g. EUR).")
     value = None
     if not isinstance(amount, str) or _PLAIN_DECIMAL.fullmatch(amount.strip()):
         try:
@@ -129,15 +125,18 @@ def parse_price(*, amount: Decimal | str, currency: str) -> Decimal:
         raise ValueError(f"Amount {echo(amount)} is not a decimal number.")
     if value < 0:
         raise ValueError(f"Amount {echo(amount)} is negative.")
-    places = minor_units(currency)
-    quantised = value.quantize(Decimal(1).scaleb(-places)) if value.adjusted() < MAX_DIGITS else value
-    if quantised != value:
-        raise ValueError(f"Amount {echo(amount)} has more than {places} decimal places for {currency}.")
-    if value.adjusted() >= MAX_DIGITS - 2:
+    if value.adjusted() >= PRICE_MAX_WHOLE_DIGITS:
         raise ValueError(
-            f"Amount {echo(amount)} is too large (at most {MAX_DIGITS - 2} digits before the point)."
+            f"Amount {echo(amount)} is too large (at most {PRICE_MAX_WHOLE_DIGITS} digits before the point)."
         )
-    return quantised
+    try:
+        return exact_amount(value, currency)
+    except ValueError:
+        places = minor_units(currency)
+        raise ValueError(
+            f"Amount {echo(amount)} has more than {places} decimal places for {currency} "
+            "(ISO 4217 minor units); it is not rounded."
+        ) from None
 
 
 def set_prices(*, rows: Sequence[tuple[str, Decimal | str, str]]) -> PriceResult:

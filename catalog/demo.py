@@ -825,7 +825,7 @@ def shelf_price(euros: float, currency: str, ending: int = 1) -> Decimal:
     """
     ``euros`` converted to ``currency`` and rounded the way shops price, ``ending`` cents below a
     whole amount (19.99, 144.95, 1299.49), or whole hundreds less 20 (2980) in a currency without
-    minor units. Always two decimal places, as the price column has.
+    minor units. Two decimal places at most, which every currency with minor units can hold.
     """
     amount = euros * RATES.get(currency, 1.0)
     if minor_units(currency) == 0:

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shop.kernel.events import Event
+from shop.kernel.money import Money, is_currency_code
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,3 +29,11 @@ class PriceChanged(Event):
     currency: str
     amount: Decimal | None
     previous_amount: Decimal | None = None
+
+    def __post_init__(self):
+        # Amounts read from the four-place column are written with the currency's minor units
+        # ("19.99", not "19.9900"), as the API writes them; the value is the same.
+        for name in ("amount", "previous_amount"):
+            value = getattr(self, name)
+            if value is not None and is_currency_code(self.currency):
+                object.__setattr__(self, name, Money(value, self.currency).amount)

@@ -8,11 +8,19 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from shop.kernel.money import (
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_DIGITS,
+    currency_choices,
+    exact_amount,
+    is_currency_code,
+    validate_currency_code,
+)
+
 SKU_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
     "A SKU is 1-64 letters, digits, dots, dashes or underscores.",
 )
-CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 currency code, e.g. EUR.")
 
 
 class Category(models.Model):
@@ -56,7 +64,9 @@ class Product(models.Model):
     description = models.TextField(blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     is_active = models.BooleanField(default=True)
-    price_from = models.DecimalField(max_digits=12, decimal_places=2, null=True, editable=False)
+    price_from = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, editable=False
+    )
     in_stock = models.BooleanField(default=True, editable=False)
     sku_text = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
@@ -97,13 +107,16 @@ class Variant(models.Model):
 class Price(models.Model):
     """
     The price of a variant in a currency: one per variant and currency. Price lists (customer
-    groups, campaigns) would add a nullable ``price_list`` to the unique key.
+    groups, campaigns) would add a nullable ``price_list`` to the unique key. The amount column
+    has four decimal places (ISO 4217's most); ``clean`` refuses more places than the currency has.
     """
 
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="prices")
-    currency = models.CharField(max_length=3, validators=[CURRENCY_VALIDATOR])
+    currency = models.CharField(max_length=3, choices=currency_choices, validators=[validate_currency_code])
     amount = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        validators=[MinValueValidator(Decimal("0"))],
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,6 +128,13 @@ class Price(models.Model):
 
     def __str__(self):
         return f"{self.amount} {self.currency}"
+
+    def clean(self):
+        if isinstance(self.amount, Decimal) and is_currency_code(self.currency):
+            try:
+                self.amount = exact_amount(self.amount, self.currency)
+            except ValueError as exc:
+                raise ValidationError({"amount": str(exc)}) from None
 
 
 class Attribute(models.Model):

@@ -20,6 +20,7 @@ from catalog import cache
 from catalog.data import ProductProblems, ProductRow, UpsertResult
 from catalog.events import PriceChanged, ProductChanged
 from catalog.models import SKU_VALIDATOR, Attribute, AttributeValue, Category, Price, Product, Variant
+from inventory import api as inventory_api
 from shop.kernel.db import bound_cursor, bulk_update
 from shop.kernel.events import publish, publish_many
 from shop.kernel.text import echo
@@ -169,9 +170,13 @@ def _write_sku_texts(texts: dict[int, str]) -> None:
 
 @transaction.atomic
 def variant_save(*, variant: Variant) -> Variant:
-    """Validate and save ``variant``; its product's SKUs and lowest price follow."""
+    """
+    Validate and save ``variant``; its product's SKUs and lowest price follow, and the inventory
+    learns its SKU (so that staff can give it stock).
+    """
     variant.full_clean()
     variant.save()
+    inventory_api.register_skus(skus=[variant.sku])
     refresh_read_models([variant.product_id])
     _product_changed(variant.product, "updated")
     return variant
@@ -703,6 +708,8 @@ def products_upsert(*, rows: Sequence[ProductRow]) -> UpsertResult:
             changed_ids.add(product.pk)
     Variant.objects.bulk_create(new_variants)
     bulk_update(changed_variants, ["name", "is_active"])
+    if new_variants:
+        inventory_api.register_skus(skus=[variant.sku for variant in new_variants])
 
     new_values: list[AttributeValue] = []
     changed_values: list[AttributeValue] = []

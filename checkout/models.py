@@ -1,10 +1,27 @@
 """Checkout sessions, shipping methods, orders and idempotency records. Private to checkout."""
 
 import uuid
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+
+from checkout.countries import shipping_country_choices
+from shop.kernel.money import (
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_DIGITS,
+    currency_choices,
+    exact_amount,
+    is_currency_code,
+    validate_currency_code,
+)
+
+
+def _money_field(**options) -> models.DecimalField:
+    """A money column: four decimal places, ISO 4217's most, so that no amount is rounded."""
+    return models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **options)
 
 
 class ShippingMethod(models.Model):
@@ -23,12 +40,19 @@ class ShippingMethod(models.Model):
 
 
 class ShippingRate(models.Model):
-    """The price of a method for a country; country ``*`` is the price for every other country."""
+    """
+    The price of a method for a country; country ``*`` is the price for every other country.
+    Countries are ISO 3166-1 alpha-2 codes and currencies ISO 4217 codes (choices: any other
+    value is refused by ``full_clean``, hence by the admin), and an amount has no more decimal
+    places than its currency.
+    """
 
     method = models.ForeignKey(ShippingMethod, on_delete=models.CASCADE, related_name="rates")
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, or * for all others.")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
+    country = models.CharField(
+        max_length=2, choices=shipping_country_choices, help_text="ISO 3166-1 alpha-2, or * for all others."
+    )
+    amount = _money_field()
+    currency = models.CharField(max_length=3, choices=currency_choices, validators=[validate_currency_code])
 
     class Meta:
         constraints = [
@@ -38,6 +62,13 @@ class ShippingRate(models.Model):
 
     def __str__(self):
         return f"{self.method_id} {self.country} {self.amount} {self.currency}"
+
+    def clean(self):
+        if isinstance(self.amount, Decimal) and is_currency_code(self.currency):
+            try:
+                self.amount = exact_amount(self.amount, self.currency)
+            except ValueError as exc:
+                raise ValidationError({"amount": str(exc)}) from None
 
 
 class Checkout(models.Model):
@@ -89,9 +120,9 @@ class Order(models.Model):
     shipping_address = models.JSONField()
     shipping_method = models.CharField(max_length=50)
     currency = models.CharField(max_length=3)
-    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
-    shipping_cost = models.DecimalField(max_digits=12, decimal_places=2)
-    total = models.DecimalField(max_digits=12, decimal_places=2)
+    subtotal = _money_field()
+    shipping_cost = _money_field()
+    total = _money_field()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLACED)
     payment_reference = models.CharField(max_length=100, blank=True)
     erp_reference = models.CharField(max_length=100, blank=True)
@@ -122,8 +153,8 @@ class OrderLine(models.Model):
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = _money_field()
+    line_total = _money_field()
 
     class Meta:
         ordering = ["id"]

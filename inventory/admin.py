@@ -12,7 +12,7 @@ checkout.
 from django.contrib import admin
 
 from inventory import services
-from inventory.models import Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
+from inventory.models import KnownSku, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
 from shop.kernel.readonly_admin import ReadOnlyAdmin
 
 
@@ -28,6 +28,13 @@ class WarehouseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the ledger refers to it: deactivate instead
+
+
+@admin.register(KnownSku)
+class KnownSkuAdmin(ReadOnlyAdmin):
+    list_display = ("sku", "created_at")
+    search_fields = ("sku",)
+    show_full_result_count = False
 
 
 @admin.register(StockLevel)

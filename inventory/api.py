@@ -54,6 +54,10 @@ class ReservationExpired(Exception):
         super().__init__(message or f"The reservation expired and the stock is gone: {listed}.")
 
 
+class UnknownSku(LookupError):
+    """The inventory does not know this SKU: the catalog never registered it and no stock of it is held."""
+
+
 class UnknownWarehouse(LookupError):
     """No warehouse has this code."""
 
@@ -109,6 +113,28 @@ def get_stock(*, sku: str) -> StockDetail:
             for row in rows
         ),
     )
+
+
+def is_known_sku(*, sku: str) -> bool:
+    """
+    Return True for a SKU the shop knows: registered by the catalog (``register_skus``) or held
+    in some warehouse (a stock row, even at zero). One query. Raises nothing.
+    """
+    return selectors.sku_is_known(sku)
+
+
+def register_skus(*, skus: Iterable[str]) -> None:
+    """
+    Record ``skus`` as SKUs of the shop, so that staff can give them their first stock; the
+    catalog calls it when it creates variants. Idempotent; runs in the caller's transaction.
+
+    Raises:
+        ValueError: a malformed SKU.
+    """
+    skus = list(skus)
+    for sku in skus:
+        _check_sku(sku)
+    services.skus_register(skus=skus)
 
 
 # --- reservations ---------------------------------------------------------------------------

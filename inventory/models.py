@@ -23,6 +23,24 @@ MAX_QUANTITY = 2**63 - 1
 REFERENCE_MAX_LENGTH = 100
 
 
+class KnownSku(models.Model):
+    """
+    A SKU the shop sells, registered by the catalog when it creates a variant, before any stock
+    of it is held: the staff endpoint answers 404 for a SKU that has neither a row here nor a
+    stock row. Never deleted (the ledger may name the SKU).
+    """
+
+    sku = models.CharField(max_length=SKU_MAX_LENGTH, unique=True, validators=[SKU_VALIDATOR])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = "known SKU"
+
+    def __str__(self):
+        return self.sku
+
+
 class Warehouse(models.Model):
     """
     A place that holds stock. Reservations take stock from active warehouses in ``priority``

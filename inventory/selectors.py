@@ -14,7 +14,7 @@ from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.models import ReservationLine, StockLevel, StockMovement, Warehouse
+from inventory.models import KnownSku, ReservationLine, StockLevel, StockMovement, Warehouse
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,16 @@ def stock_rows(skus: Iterable[str]) -> list[StockRow]:
         )
         for sku, code, active, on_hand, reserved, expired in rows
     ]
+
+
+def sku_is_known(sku: str) -> bool:
+    """True if the catalog registered ``sku`` or some warehouse has a stock row of it (one query)."""
+    return (
+        KnownSku.objects.filter(sku=sku)
+        .values("sku")
+        .union(StockLevel.objects.filter(sku=sku).values("sku"))
+        .exists()
+    )
 
 
 def skus_in_warehouse(warehouse_id: int) -> list[str]:

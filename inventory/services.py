@@ -34,7 +34,15 @@ from django.utils import timezone
 from inventory import selectors
 from inventory.data import Shortage
 from inventory.events import StockChanged
-from inventory.models import MAX_QUANTITY, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    MAX_QUANTITY,
+    KnownSku,
+    Reservation,
+    ReservationLine,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 from shop.kernel.db import bulk_update
 from shop.kernel.events import publish_many
 from shop.kernel.text import echo
@@ -599,6 +607,13 @@ def warehouse_ensure(*, code: str, name: str, priority: int = 0) -> Warehouse:
         warehouse.name, warehouse.priority = name, priority
         return warehouse_save(warehouse=warehouse)
     return warehouse
+
+
+def skus_register(*, skus: Iterable[str]) -> None:
+    """Record ``skus`` as known (those already known are left alone); one INSERT per 2,000."""
+    KnownSku.objects.bulk_create(
+        [KnownSku(sku=sku) for sku in dict.fromkeys(skus)], batch_size=2000, ignore_conflicts=True
+    )
 
 
 def publish_availability(skus: Iterable[str]) -> None:

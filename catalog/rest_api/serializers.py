@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from catalog.selectors import ORDERINGS
 from shop.kernel.http.schema import MoneySerializer
+from shop.kernel.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, Money
 
 
 class CategorySerializer(serializers.Serializer):
@@ -16,15 +17,20 @@ class CategorySerializer(serializers.Serializer):
     parent = serializers.CharField(allow_null=True, help_text="The parent's slug; null at the root.")
 
 
-AMOUNT_PATTERN = "[0-9]{1,10}([.][0-9]{1,2})?"
+AMOUNT_PATTERN = "[0-9]{1,10}([.][0-9]{1,4})?"
 
 
 @extend_schema_field({"type": "string", "pattern": f"^{AMOUNT_PATTERN}$", "example": "19.99"})
 class AmountQueryField(serializers.DecimalField):
-    """A price bound: digits with up to two decimals (``19.99``), no sign, exponent or spaces."""
+    """
+    A price bound: digits with up to four decimals (``19.99``; ``1.250`` in a shop priced in
+    BHD), no sign, exponent or spaces.
+    """
 
     def __init__(self, **kwargs):
-        super().__init__(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+        super().__init__(
+            max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, min_value=0, **kwargs
+        )
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or not re.fullmatch(AMOUNT_PATTERN, data):
@@ -58,12 +64,8 @@ class ProductListItemSerializer(serializers.Serializer):
     price_from = serializers.SerializerMethodField()
     in_stock = serializers.BooleanField()
 
-    @staticmethod
-    def _money(amount):
-        return {"amount": f"{amount:.2f}", "currency": settings.SHOP_CURRENCY}
-
     def get_price_from(self, product) -> MoneySerializer:
-        return self._money(product.price_from)
+        return Money(product.price_from, settings.SHOP_CURRENCY).as_dict()
 
 
 class VariantSerializer(serializers.Serializer):

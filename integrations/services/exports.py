@@ -191,7 +191,7 @@ def _line(row: FeedRow, available: bool, product_url: Callable[[FeedRow], str]) 
     return (
         row.sku,
         row.display_name,
-        f"{row.amount:.2f}",
+        f"{row.amount:f}",  # the currency's minor units (catalog.api.iter_feed_chunks)
         row.currency,
         IN_STOCK if available else OUT_OF_STOCK,
         product_url(row),

@@ -31,6 +31,10 @@ def _valid_sku(sku: str) -> str:
     return sku
 
 
+def _unknown_sku(sku: str) -> Problem:
+    return Problem(404, "not_found", f"The shop knows no SKU {sku!r}.")
+
+
 class StockView(APIView):
     """A SKU's stock, in total and per warehouse; staff set what a warehouse has."""
 
@@ -39,26 +43,35 @@ class StockView(APIView):
     @extend_schema(
         operation_id="inventory_stock_retrieve",
         parameters=[SKU_PARAMETER],
-        responses={200: StockSerializer, **problem_responses(400, 401, 403, 429)},
+        responses={200: StockSerializer, **problem_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request, sku: str):
-        """A SKU's stock (zeros and no warehouses for a SKU the inventory has never held)."""
-        return Response(StockSerializer(api.get_stock(sku=_valid_sku(sku))).data)
+        """
+        A SKU's stock (zeros and no warehouses for a catalog SKU not held yet); 404 ``not_found``
+        for a SKU the shop does not know.
+        """
+        stock = api.get_stock(sku=_valid_sku(sku))
+        if not stock.warehouses and not api.is_known_sku(sku=sku):
+            raise _unknown_sku(sku)
+        return Response(StockSerializer(stock).data)
 
     @extend_schema(
         operation_id="inventory_stock_update",
         parameters=[SKU_PARAMETER],
         request=StockUpdateSerializer,
-        responses={200: StockSerializer, **problem_responses(400, 401, 403, 409, 429)},
+        responses={200: StockSerializer, **problem_responses(400, 401, 403, 404, 409, 429)},
     )
     def put(self, request, sku: str):
         """
-        Set what a warehouse has of the SKU (e.g. after a count). 400 ``unknown_warehouse``;
+        Set what a warehouse has of the SKU (e.g. after a count; the first stock of a catalog
+        SKU too). 400 ``unknown_warehouse``; 404 ``not_found`` for a SKU the shop does not know;
         409 ``reserved_stock`` below what reservations hold there.
         """
         sku = _valid_sku(sku)
         body = StockUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        if not api.is_known_sku(sku=sku):
+            raise _unknown_sku(sku)
         warehouse = body.validated_data["warehouse"]
         try:
             stock = api.set_on_hand(

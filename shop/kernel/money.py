@@ -1,21 +1,87 @@
-"""Money: a Decimal amount with a currency, never a float; rounding is explicit."""
+"""
+Money: a Decimal amount with a currency, never a float; rounding is explicit.
+
+Currencies and their minor units come from ISO 4217's own list (the ``iso4217`` package, whose
+version is the list's publication date), not from a table kept here: a code is a currency the
+shop accepts if that list gives it minor units (the funds and metals without any, such as XAU or
+XDR, are not prices). Amounts are stored with ``MONEY_DECIMAL_PLACES`` places, ISO 4217's largest
+number of minor units, so that no accepted amount is rounded by the database; an amount with
+more places than its currency has is refused where it enters (``exact_amount``), never rounded.
+"""
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-# ISO 4217 minor units for the currencies whose exponent is not 2.
-_MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
-MAX_DIGITS = 12
+from django.core.exceptions import ValidationError
+from iso4217 import Currency as _Iso4217
+
+_MINOR_UNITS: dict[str, int] = {
+    currency.code: currency.exponent for currency in _Iso4217 if currency.exponent is not None
+}
+_NAMES: dict[str, str] = {currency.code: currency.currency_name for currency in _Iso4217}
+
+#: The scale of every money column: ISO 4217's largest number of minor units (CLF, UYW).
+MONEY_DECIMAL_PLACES = max(_MINOR_UNITS.values())
+#: The precision of every money column: numeric(19, 4), 15 digits before the point.
+MONEY_MAX_DIGITS = 19
+#: The most digits a price may have before the point. With four decimals that is 14 significant
+#: digits, which even SQLite's floating-point storage of a decimal holds exactly; the 5 digits
+#: left in the column take an order's sums (lines times quantities) without overflow.
+PRICE_MAX_WHOLE_DIGITS = 10
 
 
 def minor_units(currency: str) -> int:
-    """Return the number of decimal places of ``currency`` (ISO 4217)."""
-    return _MINOR_UNITS.get(currency, 2)
+    """
+    Return the number of decimal places of ``currency`` (ISO 4217's minor units).
+
+    Raises:
+        ValueError: ``currency`` is not an ISO 4217 currency with minor units.
+    """
+    try:
+        return _MINOR_UNITS[currency]
+    except (KeyError, TypeError):
+        raise ValueError(f"Not an ISO 4217 currency code: {currency!r}") from None
 
 
-def is_currency_code(value: str) -> bool:
-    """Return True for a well-formed ISO 4217 code (three upper-case letters)."""
-    return len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()
+def is_currency_code(value: object) -> bool:
+    """Return True for a current ISO 4217 currency code with minor units (``EUR``, ``BHD``)."""
+    return isinstance(value, str) and value in _MINOR_UNITS
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """The currencies as ``(code, "code - name")`` choices, by code: for model fields and forms."""
+    return [(code, f"{code} - {_NAMES[code]}") for code in sorted(_MINOR_UNITS)]
+
+
+def validate_currency_code(value: str) -> None:
+    """A model field validator: ``value`` must be an ISO 4217 currency code with minor units."""
+    if not is_currency_code(value):
+        raise ValidationError(
+            "%(value)s is not an ISO 4217 currency code (e.g. EUR).", code="invalid", params={"value": value}
+        )
+
+
+def exact_amount(amount: Decimal, currency: str) -> Decimal:
+    """
+    Return ``amount`` written with exactly the minor units of ``currency`` (``1.5`` BHD is
+    ``1.500``), without rounding.
+
+    Raises:
+        ValueError: ``currency`` is not an ISO 4217 currency, ``amount`` not a finite decimal, or
+            it has more decimal places than the currency's minor units; the message says which.
+    """
+    places = minor_units(currency)
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise ValueError(f"Not a finite decimal amount: {amount!r}")
+    quantum = Decimal(1).scaleb(-places)
+    try:
+        exact = amount.quantize(quantum)
+    except InvalidOperation:  # more digits than the context's precision: far too large anyway
+        exact = None
+    if exact is None or exact != amount:
+        unit = "no decimal places" if places == 0 else f"at most {places} decimal place{'s' * (places > 1)}"
+        raise ValueError(f"An amount in {currency} has {unit}: {amount} would have to be rounded.")
+    return exact
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,5 +115,8 @@ class Money:
             raise ValueError("Money of different currencies cannot be combined.")
 
     def as_dict(self) -> dict[str, str]:
-        """Return the wire form of API.md: ``{"amount": "19.99", "currency": "EUR"}``."""
-        return {"amount": str(self.amount), "currency": self.currency}
+        """
+        Return the wire form of API.md, the amount with the currency's minor units:
+        ``{"amount": "19.99", "currency": "EUR"}``, ``{"amount": "1.500", "currency": "BHD"}``.
+        """
+        return {"amount": f"{self.amount:f}", "currency": self.currency}

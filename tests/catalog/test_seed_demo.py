@@ -284,3 +284,5 @@ def test_no_stock_leaves_inventory_empty():
 
     skus = list(Variant.objects.values_list("sku", flat=True))
     assert all(item.on_hand == 0 for item in inventory_api.get_availability(skus=skus).values())
+    # The inventory knows them all, so staff can give them their first stock.
+    assert all(inventory_api.is_known_sku(sku=sku) for sku in skus)

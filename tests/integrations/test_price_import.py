@@ -571,3 +571,73 @@ class TestCatalogSetPrices:
         with pytest.raises(ValueError):
             catalog_api.set_prices(rows=rows)
         assert price("SP-1") == Decimal("10.00")
+
+
+class TestMinorUnits:
+    """ISO 4217's minor units decide how many decimals a price may have; none is ever rounded."""
+
+    def test_a_bhd_price_round_trips_exactly_through_database_and_api(
+        self, staff_client, run_on_commit, api_client, settings
+    ):
+        from catalog.models import Price
+        from tests.catalog.factories import ProductFactory, VariantFactory
+
+        settings.SHOP_CURRENCY = "BHD"
+        from inventory import api as inventory_api
+
+        product = ProductFactory(slug="dallah")
+        VariantFactory(product=product, sku="DALLAH-1")
+        inventory_api.ensure_warehouse(code="main", name="Main")
+        inventory_api.set_on_hand(sku="DALLAH-1", warehouse="main", on_hand=5)
+
+        job = imported(staff_client, run_on_commit, "sku,amount,currency\nDALLAH-1,1.234,BHD\n")
+
+        assert report(job) == ("done", 1, 1, 0, [])
+        assert Price.objects.get(variant__sku="DALLAH-1", currency="BHD").amount == Decimal("1.234")
+        assert price("DALLAH-1", "BHD") == Decimal("1.234")
+        detail = api_client.get(f"/api/v1/catalog/products/{product.slug}/").json()
+        assert detail["variants"][0]["price"] == {"amount": "1.234", "currency": "BHD"}
+        listed = api_client.get("/api/v1/catalog/products/").json()["results"]
+        assert [item["price_from"] for item in listed] == [{"amount": "1.234", "currency": "BHD"}]
+        cart = api_client.post("/api/v1/carts/", {}, format="json").json()["token"]
+        lines = api_client.post(
+            f"/api/v1/carts/{cart}/lines/", {"sku": "DALLAH-1", "quantity": 3}, format="json"
+        )
+        assert lines.status_code == 201, lines.content
+        body = lines.json()
+        assert body["lines"][0]["unit_price"] == {"amount": "1.234", "currency": "BHD"}
+        assert body["subtotal"] == {"amount": "3.702", "currency": "BHD"}
+        assert price_events()["DALLAH-1"]["amount"] == "1.234"
+
+    @pytest.mark.parametrize(
+        ("row", "message"),
+        [
+            ("OK-1,19.999,EUR", "Amount '19.999' has more than 2 decimal places for EUR"),
+            ("OK-1,1.2345,BHD", "Amount '1.2345' has more than 3 decimal places for BHD"),
+            ("OK-1,100.5,VND", "Amount '100.5' has more than 0 decimal places for VND"),
+            ("OK-1,1.00,XAU", "Currency 'XAU' is not an ISO 4217 currency code"),
+            ("OK-1,1.00,ABC", "Currency 'ABC' is not an ISO 4217 currency code"),
+        ],
+    )
+    def test_more_places_than_the_currency_has_or_no_currency_is_refused(
+        self, staff_client, run_on_commit, row, message
+    ):
+        sellable_product(skus=["OK-1"], price="5.00")
+
+        job = imported(staff_client, run_on_commit, f"sku,amount,currency\n{row}\n")
+
+        status, total, applied, rejected, errors = report(job)
+        assert (status, total, applied, rejected) == ("done", 1, 0, 1)
+        assert errors[0]["message"].startswith(message), errors
+        assert price("OK-1") == Decimal("5.00")
+
+    def test_currencies_with_other_minor_units_are_accepted(self, staff_client, run_on_commit):
+        sellable_product(skus=["OK-1"], price="5.00")
+        rows = ["OK-1,25000,VND", "OK-1,1500,XOF", "OK-1,1.250,IQD", "OK-1,0.125,KWD", "OK-1,1.2345,CLF"]
+
+        job = imported(staff_client, run_on_commit, "sku,amount,currency\n" + "\n".join(rows) + "\n")
+
+        assert report(job) == ("done", 5, 5, 0, [])
+        assert price("OK-1", "VND") == Decimal("25000")
+        assert price("OK-1", "IQD") == Decimal("1.250")
+        assert price("OK-1", "CLF") == Decimal("1.2345")

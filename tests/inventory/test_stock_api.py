@@ -57,17 +57,35 @@ class TestGet:
             ],
         }
 
-    def test_an_unknown_sku_has_zeros(self, staff_client):
-        response = staff_client.get(URL.format(sku="NEVER-HELD"))
+    def test_a_sku_the_shop_knows_without_stock_has_zeros(self, staff_client):
+        from inventory import api
+
+        api.register_skus(skus=["NOT-HELD-YET"])  # what the catalog does for a new variant
+
+        response = staff_client.get(URL.format(sku="NOT-HELD-YET"))
 
         assert response.status_code == 200
         assert response.json() == {
-            "sku": "NEVER-HELD",
+            "sku": "NOT-HELD-YET",
             "on_hand": 0,
             "reserved": 0,
             "available": 0,
             "warehouses": [],
         }
+
+    def test_a_sku_held_at_zero_has_zeros(self, staff_client):
+        stock("SOLD-OUT", 0)
+
+        response = staff_client.get(URL.format(sku="SOLD-OUT"))
+
+        assert response.status_code == 200
+        assert response.json()["warehouses"] == [{"code": "main", "on_hand": 0, "reserved": 0}]
+
+    def test_an_unknown_sku_is_a_404(self, staff_client):
+        stock("A-1", 5)
+
+        body = assert_problem(staff_client.get(URL.format(sku="NEVER-HEARD-OF")), 404, "not_found")
+        assert "NEVER-HEARD-OF" in body["detail"]
 
     def test_a_malformed_sku_is_a_400(self, staff_client):
         body = assert_problem(staff_client.get(URL.format(sku="x" * 65)), 400, "invalid")
@@ -91,7 +109,10 @@ class TestGet:
 
 class TestPut:
     def test_sets_on_hand_and_returns_the_stock(self, staff_client):
+        from inventory import api
+
         WarehouseFactory(code="main")
+        api.register_skus(skus=["A-1"])  # a new catalog SKU: its first stock
 
         response = staff_client.put(URL.format(sku="A-1"), {"warehouse": "main", "on_hand": 7}, format="json")
 
@@ -107,8 +128,30 @@ class TestPut:
             ("adjustment", 7, "staff:keeper")
         ]
 
-    def test_accepts_the_largest_quantity(self, staff_client):
+    def test_an_unknown_sku_is_a_404_and_writes_nothing(self, staff_client):
         WarehouseFactory(code="main")
+
+        response = staff_client.put(
+            URL.format(sku="NEVER-HEARD-OF"), {"warehouse": "main", "on_hand": 7}, format="json"
+        )
+
+        assert_problem(response, 404, "not_found")
+        assert levels("NEVER-HEARD-OF") == {}
+        assert not StockMovement.objects.exists()
+
+    def test_a_sku_held_elsewhere_can_be_set_in_another_warehouse(self, staff_client):
+        stock("A-1", 5, warehouse="first")
+        WarehouseFactory(code="second")
+
+        response = staff_client.put(
+            URL.format(sku="A-1"), {"warehouse": "second", "on_hand": 2}, format="json"
+        )
+
+        assert response.status_code == 200, response.content
+        assert levels("A-1") == {"first": (5, 0), "second": (2, 0)}
+
+    def test_accepts_the_largest_quantity(self, staff_client):
+        stock("A-1", 0)
 
         response = staff_client.put(
             URL.format(sku="A-1"), {"warehouse": "main", "on_hand": 2**63 - 1}, format="json"
@@ -156,6 +199,8 @@ class TestPut:
         assert_problem(response, 400, "invalid")
 
     def test_an_unknown_warehouse_is_a_400(self, staff_client):
+        stock("A-1", 1)
+
         response = staff_client.put(
             URL.format(sku="A-1"), {"warehouse": "nowhere", "on_hand": 1}, format="json"
         )
@@ -190,6 +235,6 @@ def test_the_schema_describes_the_endpoint(client):
 
     operations = schema["paths"]["/api/v1/inventory/stock/{sku}/"]
     assert set(operations) >= {"get", "put"}
-    assert {"400", "401", "403"} <= set(operations["get"]["responses"])
-    assert {"400", "403", "409"} <= set(operations["put"]["responses"])
+    assert {"400", "401", "403", "404"} <= set(operations["get"]["responses"])
+    assert {"400", "403", "404", "409"} <= set(operations["put"]["responses"])
     assert "application/problem+json" in operations["put"]["responses"]["409"]["content"]

@@ -110,8 +110,11 @@ class Command(BaseCommand):
                 new_skus: list[str] = []
                 for batch in _generate(seed, range(offset + 1, offset + products + 1), batch_size):
                     writer.write(batch, totals)
+                    batch_skus = [variant.sku for item in batch for variant in item.variants]
                     if stock:
-                        new_skus.extend(variant.sku for item in batch for variant in item.variants)
+                        new_skus.extend(batch_skus)
+                    else:  # with stock, their stock rows tell the inventory
+                        inventory_api.register_skus(skus=batch_skus)
                     if verbosity >= 1:
                         self.stdout.write(
                             f"  {totals['products']:,}/{products:,} products "

@@ -2,11 +2,12 @@
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from shop.kernel.http.pagination import CURSOR_PATTERN
 from shop.kernel.http.renderers import PROBLEM_CONTENT_TYPE
+from shop.kernel.money import Money
 
 
 class StrictInputSchema(OpenApiSerializerExtension):
@@ -28,11 +29,32 @@ class StrictInputSchema(OpenApiSerializerExtension):
         return schema
 
 
-class MoneySerializer(serializers.Serializer):
-    """``{"amount": "19.99", "currency": "EUR"}``: amount a decimal string, never a float."""
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]+(\.[0-9]{1,4})?$",
+        "example": "19.99",
+        "description": "A decimal string with the currency's minor units (ISO 4217): "
+        '"19.99" EUR, "1.500" BHD, "2980" JPY.',
+    }
+)
+class _AmountField(serializers.Field):
+    """An amount as the schema describes it; ``MoneySerializer`` writes it (it knows the currency)."""
 
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
-    currency = serializers.CharField(min_length=3, max_length=3)
+
+class MoneySerializer(serializers.Serializer):
+    """
+    ``{"amount": "19.99", "currency": "EUR"}``: amount a decimal string, never a float, written
+    with exactly the currency's minor units (``"1.500"`` BHD), whatever the stored scale.
+    """
+
+    amount = _AmountField()
+    currency = serializers.CharField(min_length=3, max_length=3, help_text="ISO 4217.")
+
+    def to_representation(self, instance):
+        if isinstance(instance, Money):
+            return instance.as_dict()
+        return Money(instance["amount"], instance["currency"]).as_dict()
 
 
 class ProblemSerializer(serializers.Serializer):
