@@ -60,6 +60,13 @@ def token_issue(*, user) -> str:
     return token
 
 
+def token_revoke(*, token: str) -> bool:
+    """Delete the bearer token ``token`` (sign-out); the user's other tokens stay valid."""
+    deleted, _ = AccessToken.objects.filter(digest=token_digest(token)).delete()
+    return deleted > 0
+
+
 def tokens_purge_expired() -> int:
-    deleted, _ = AccessToken.objects.filter(expires_at__lt=timezone.now()).delete()
+    """Delete the tokens past their expiry (beat, hourly); return how many."""
+    deleted, _ = AccessToken.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted

@@ -331,6 +331,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "erp", "prices", "exports")]
 CELERY_TASK_ROUTES = {
     "shop.kernel.*": {"queue": "default"},
+    "accounts.*": {"queue": "default"},
     "catalog.*": {"queue": "default"},
     "inventory.*": {"queue": "default"},
     "cart.*": {"queue": "default"},
@@ -380,6 +381,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "checkout-purge-checkouts": {
         "task": "checkout.purge_checkouts",
+        "schedule": schedule(timedelta(hours=1)),
+    },
+    "accounts-purge-expired-tokens": {
+        "task": "accounts.purge_expired_tokens",
         "schedule": schedule(timedelta(hours=1)),
     },
     "outbox-purge": {
