@@ -136,6 +136,9 @@ else:
         }
     }
 
+# Sign-in by e-mail address whatever the username (a staff user of `createsuperuser` included).
+AUTHENTICATION_BACKENDS = ["shop.accounts.backends.EmailOrUsernameBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
