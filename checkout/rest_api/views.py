@@ -36,6 +36,15 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Missing or blank: 400 `idempotency_key_required`.",
 )
 
+ORDER_TOKEN_MAX_LENGTH = 200
+ORDER_TOKEN_HEADER = OpenApiParameter(
+    "X-Order-Token",
+    {"type": "string", "maxLength": ORDER_TOKEN_MAX_LENGTH},
+    OpenApiParameter.HEADER,
+    description="The order's `access_token` (guests): the way to send it, since a query string ends "
+    "up in access logs and proxies. Taken before `?token=`; blank counts as not sent.",
+)
+
 
 def _customer_id(request) -> int | None:
     return request.user.pk if request.user.is_authenticated else None
@@ -301,10 +310,25 @@ class OrderListView(APIView):
         return paginator.get_paginated_response([order_data(order) for order in page])
 
 
-def _order_or_404(request, number: str) -> Order:
+def _order_access_token(request) -> str | None:
+    """The guest's access token: the ``X-Order-Token`` header, else ``?token=`` (links in e-mails)."""
     query = OrderAccessQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
-    token = query.validated_data.get("token")
+    header = request.headers.get(ORDER_TOKEN_HEADER.name, "").strip()
+    if not header:
+        return query.validated_data.get("token")
+    if len(header) > ORDER_TOKEN_MAX_LENGTH:
+        raise Problem(
+            400,
+            "invalid",
+            "The order token is too long.",
+            errors={ORDER_TOKEN_HEADER.name: [f"At most {ORDER_TOKEN_MAX_LENGTH} characters."]},
+        )
+    return header
+
+
+def _order_or_404(request, number: str) -> Order:
+    token = _order_access_token(request)
     order = selectors.order_for(
         number,
         customer_id=_customer_id(request),
@@ -316,11 +340,14 @@ def _order_or_404(request, number: str) -> Order:
 
 
 class OrderDetailView(APIView):
-    """One order, for its customer or anyone holding its access token."""
+    """
+    One order, for its customer or anyone holding its access token: a guest sends it in the
+    ``X-Order-Token`` header (or, from a link in an e-mail, as ``?token=``).
+    """
 
     @extend_schema(
         operation_id="orders_retrieve",
-        parameters=[OrderAccessQuery],
+        parameters=[ORDER_TOKEN_HEADER, OrderAccessQuery],
         responses={200: OrderSerializer, **problem_responses(400, 404)},
     )
     def get(self, request, number):
@@ -337,7 +364,7 @@ class OrderCancelView(APIView):
     @extend_schema(
         operation_id="orders_cancel",
         request=None,
-        parameters=[OrderAccessQuery],
+        parameters=[ORDER_TOKEN_HEADER, OrderAccessQuery],
         responses={200: OrderSerializer, **problem_responses(400, 404, 409)},
     )
     def post(self, request, number):
