@@ -132,6 +132,7 @@ class CheckoutCreateView(APIView):
 
     @extend_schema(
         operation_id="checkout_create",
+        summary="Start a checkout from a cart (reserves its stock)",
         request=CheckoutCreateInput,
         responses={201: CheckoutSerializer, **problem_responses(400, 404, 409, 429)},
     )
@@ -158,13 +159,16 @@ class CheckoutDetailView(APIView):
     """Read a checkout, or set its e-mail, shipping address and shipping method."""
 
     @extend_schema(
-        operation_id="checkout_retrieve", responses={200: CheckoutSerializer, **problem_responses(404)}
+        operation_id="checkout_retrieve",
+        summary="Read a checkout",
+        responses={200: CheckoutSerializer, **problem_responses(404)},
     )
     def get(self, request, checkout_id):
         return Response(checkout_data(_checkout_or_404(request, checkout_id)))
 
     @extend_schema(
         operation_id="checkout_update",
+        summary="Set a checkout's e-mail, address or shipping method",
         request=CheckoutUpdateInput,
         responses={200: CheckoutSerializer, **problem_responses(400, 404, 409)},
     )
@@ -188,6 +192,7 @@ class ShippingMethodListView(APIView):
 
     @extend_schema(
         operation_id="checkout_shipping_methods",
+        summary="List the shipping methods for a checkout's address",
         responses={200: ShippingMethodSerializer(many=True), **problem_responses(404)},
     )
     def get(self, request, checkout_id):
@@ -205,6 +210,7 @@ class CheckoutCompleteView(APIView):
 
     @extend_schema(
         operation_id="checkout_complete",
+        summary="Pay and place the order (idempotent)",
         request=CheckoutCompleteInput,
         parameters=[IDEMPOTENCY_HEADER],
         responses={201: PlacedOrderSerializer, **problem_responses(400, 402, 404, 409, 422, 503)},
@@ -301,6 +307,7 @@ class OrderListView(APIView):
 
     @extend_schema(
         operation_id="orders_list",
+        summary="List the customer's orders",
         parameters=PAGE_PARAMETERS,
         responses={200: paginated(OrderSerializer, "PaginatedOrderList"), **problem_responses(400, 401)},
     )
@@ -347,6 +354,7 @@ class OrderDetailView(APIView):
 
     @extend_schema(
         operation_id="orders_retrieve",
+        summary="Read an order (its customer, or a guest with its token)",
         parameters=[ORDER_TOKEN_HEADER, OrderAccessQuery],
         responses={200: OrderSerializer, **problem_responses(400, 404)},
     )
@@ -363,6 +371,7 @@ class OrderCancelView(APIView):
 
     @extend_schema(
         operation_id="orders_cancel",
+        summary="Cancel an order",
         request=None,
         parameters=[ORDER_TOKEN_HEADER, OrderAccessQuery],
         responses={200: OrderSerializer, **problem_responses(400, 404, 409)},

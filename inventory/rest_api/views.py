@@ -38,6 +38,7 @@ class StockView(APIView):
 
     @extend_schema(
         operation_id="inventory_stock_retrieve",
+        summary="Read a SKU's stock",
         parameters=[SKU_PARAMETER],
         responses={200: StockSerializer, **problem_responses(400, 401, 403, 429)},
     )
@@ -47,6 +48,7 @@ class StockView(APIView):
 
     @extend_schema(
         operation_id="inventory_stock_update",
+        summary="Set a SKU's stock on hand in a warehouse",
         parameters=[SKU_PARAMETER],
         request=StockUpdateSerializer,
         responses={200: StockSerializer, **problem_responses(400, 401, 403, 409, 429)},

@@ -27,6 +27,7 @@ class RegisterView(AuthView):
 
     @extend_schema(
         operation_id="auth_register",
+        summary="Register a customer account",
         request=CredentialsSerializer,
         responses={201: AccountSerializer, **problem_responses(400, 429, 503)},
     )
@@ -56,6 +57,7 @@ class TokenView(AuthView):
 
     @extend_schema(
         operation_id="auth_token",
+        summary="Sign in: exchange e-mail and password for a bearer token",
         request=CredentialsSerializer,
         responses={200: TokenSerializer, **problem_responses(400, 401, 429, 503)},
     )
@@ -83,6 +85,7 @@ class LogoutView(APIView):
 
     @extend_schema(
         operation_id="auth_logout",
+        summary="Sign out: revoke this bearer token",
         request=None,
         responses={204: None, **problem_responses(401, 429, 503)},
     )
