@@ -22,6 +22,7 @@ LINKS = (
     ("metrics", "Prometheus metrics", "metrics"),
 )
 API_BASE = "/api/v1/"
+PRODUCTS = "/api/v1/catalog/products/"
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -33,7 +34,8 @@ code{{background:#f3f3f3;padding:0 .2rem}}
 </style></head>
 <body>
 <h1>{title}</h1>
-<p>The shop's HTTP API lives under <a href="{api}"><code>{api}</code></a>; this server has no storefront.</p>
+<p>The shop's HTTP API lives under <code>{api}</code> (the products: <a href="{products}">{products}</a>);
+this server has no storefront.</p>
 <ul>
 {links}
 </ul>
@@ -54,11 +56,12 @@ def index(request):
         items = format_html_join(
             "\n", '<li><a href="{}">{}</a> <code>{}</code></li>', ((u, t, u) for _, t, u in links)
         )
-        return HttpResponse(format_html(PAGE, title=title, api=API_BASE, links=items))
+        return HttpResponse(format_html(PAGE, title=title, api=API_BASE, products=PRODUCTS, links=items))
     return JsonResponse(
         {
             "name": title,
             "api": request.build_absolute_uri(API_BASE),
+            "products": request.build_absolute_uri(PRODUCTS),
             **{key: request.build_absolute_uri(url) for key, _, url in links},
         }
     )

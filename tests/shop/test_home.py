@@ -24,6 +24,7 @@ def test_an_api_client_gets_a_json_index_of_absolute_links(client, accept):
     assert response["Content-Type"] == "application/json"
     index = response.json()
     assert index["api"] == "http://testserver/api/v1/"
+    assert index["products"] == "http://testserver/api/v1/catalog/products/"
     assert {key: index[key] for key in PATHS} == {
         key: f"http://testserver{path}" for key, path in PATHS.items()
     }
@@ -35,12 +36,12 @@ def test_a_browser_gets_a_page_linking_docs_schema_admin_health_and_metrics(clie
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     page = response.content.decode()
-    for path in [*PATHS.values(), "/api/v1/"]:
+    for path in [*PATHS.values(), "/api/v1/catalog/products/"]:
         assert f'href="{path}"' in page, path
 
 
 def test_every_link_of_the_index_is_served(client, admin_client):
-    for key, path in PATHS.items():
+    for key, path in {**PATHS, "products": "/api/v1/catalog/products/"}.items():
         status = (admin_client if key == "admin" else client).get(path).status_code
         # Not a 404: 503 is the workers' health without workers, 403 the metrics without a token.
         assert status in (200, 403, 503), (path, status)
