@@ -1,12 +1,13 @@
-"""URL wiring: each context's HTTP layer under /api/v1/, health, metrics, schema and admin."""
+"""URL wiring: each context's HTTP layer under /api/v1/, health, metrics, schema, admin and the index."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from shop import health, metrics
+from shop import health, home, metrics
 
 urlpatterns = [
+    path("", home.index, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("healthz/workers", health.workers, name="healthz-workers"),
     path("readyz", health.readyz, name="readyz"),

@@ -75,6 +75,7 @@ class CartCreateView(CartAPIView):
 
     @extend_schema(
         operation_id="carts_create",
+        summary="Create a cart",
         request=CartCreateSerializer,
         responses={
             201: CartSerializer,
@@ -93,6 +94,7 @@ class CartDetailView(CartAPIView):
 
     @extend_schema(
         operation_id="carts_retrieve",
+        summary="Read a cart by its token",
         responses={200: CartSerializer, **problem_responses(401, 404, 429)},
     )
     def get(self, request, token: uuid.UUID):
@@ -107,6 +109,7 @@ class CartLineAddView(CartAPIView):
 
     @extend_schema(
         operation_id="carts_lines_create",
+        summary="Add a SKU to a cart",
         request=LineAddSerializer,
         responses={
             201: CartSerializer,
@@ -127,6 +130,7 @@ class CartLineAddView(CartAPIView):
 class CartLineUpdateView(CartAPIView):
     @extend_schema(
         operation_id="carts_lines_partial_update",
+        summary="Change a cart line's quantity",
         description="Set the quantity of a line; 0 removes it. A new quantity is checked like an added one.",
         request=LineUpdateSerializer,
         responses={200: CartSerializer, **problem_responses(400, 401, 404, 409, 429)},
@@ -145,6 +149,7 @@ class CartLineUpdateView(CartAPIView):
 class CartLineDeleteView(CartAPIView):
     @extend_schema(
         operation_id="carts_lines_destroy",
+        summary="Remove a cart line",
         description="Remove a line from the cart.",
         request=None,
         responses={200: CartSerializer, **problem_responses(401, 404, 429)},
@@ -176,6 +181,7 @@ class CartMergeView(CartAPIView):
 
     @extend_schema(
         operation_id="carts_merge",
+        summary="Merge an anonymous cart into the customer's cart",
         request=CartMergeSerializer,
         responses={200: CartSerializer, **problem_responses(400, 401, 404, 429)},
     )

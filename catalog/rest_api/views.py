@@ -21,6 +21,7 @@ class CategoryListView(APIView):
 
     @extend_schema(
         operation_id="catalog_categories_list",
+        summary="List categories",
         parameters=PAGE_PARAMETERS,
         responses={
             200: paginated(CategorySerializer, "PaginatedCategoryList"),
@@ -38,6 +39,7 @@ class ProductListView(APIView):
 
     @extend_schema(
         operation_id="catalog_products_list",
+        summary="List and search products",
         parameters=[ProductListQuery, *PAGE_PARAMETERS],
         responses={
             200: paginated(ProductListItemSerializer, "PaginatedProductList"),
@@ -73,6 +75,7 @@ class ProductDetailView(APIView):
 
     @extend_schema(
         operation_id="catalog_products_retrieve",
+        summary="Read a product with its variants",
         parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
         responses={200: ProductDetailSerializer, **problem_responses(404, 429)},
     )

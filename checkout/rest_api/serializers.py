@@ -42,7 +42,9 @@ class CheckoutUpdateInput(StrictInputSerializer):
 
 class OrderAccessQuery(serializers.Serializer):
     token = serializers.CharField(
-        required=False, max_length=200, help_text="The order's access_token (guests)."
+        required=False,
+        max_length=200,
+        help_text="The order's access_token (guests), for links in e-mails; prefer the X-Order-Token header.",
     )
 
 

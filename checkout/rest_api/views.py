@@ -36,6 +36,15 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Missing or blank: 400 `idempotency_key_required`.",
 )
 
+ORDER_TOKEN_MAX_LENGTH = 200
+ORDER_TOKEN_HEADER = OpenApiParameter(
+    "X-Order-Token",
+    {"type": "string", "maxLength": ORDER_TOKEN_MAX_LENGTH},
+    OpenApiParameter.HEADER,
+    description="The order's `access_token` (guests): the way to send it, since a query string ends "
+    "up in access logs and proxies. Taken before `?token=`; blank counts as not sent.",
+)
+
 
 def _customer_id(request) -> int | None:
     return request.user.pk if request.user.is_authenticated else None
@@ -123,6 +132,7 @@ class CheckoutCreateView(APIView):
 
     @extend_schema(
         operation_id="checkout_create",
+        summary="Start a checkout from a cart (reserves its stock)",
         request=CheckoutCreateInput,
         responses={201: CheckoutSerializer, **problem_responses(400, 404, 409, 429)},
     )
@@ -149,13 +159,16 @@ class CheckoutDetailView(APIView):
     """Read a checkout, or set its e-mail, shipping address and shipping method."""
 
     @extend_schema(
-        operation_id="checkout_retrieve", responses={200: CheckoutSerializer, **problem_responses(404)}
+        operation_id="checkout_retrieve",
+        summary="Read a checkout",
+        responses={200: CheckoutSerializer, **problem_responses(404)},
     )
     def get(self, request, checkout_id):
         return Response(checkout_data(_checkout_or_404(request, checkout_id)))
 
     @extend_schema(
         operation_id="checkout_update",
+        summary="Set a checkout's e-mail, address or shipping method",
         request=CheckoutUpdateInput,
         responses={200: CheckoutSerializer, **problem_responses(400, 404, 409)},
     )
@@ -179,6 +192,7 @@ class ShippingMethodListView(APIView):
 
     @extend_schema(
         operation_id="checkout_shipping_methods",
+        summary="List the shipping methods for a checkout's address",
         responses={200: ShippingMethodSerializer(many=True), **problem_responses(404)},
     )
     def get(self, request, checkout_id):
@@ -196,6 +210,7 @@ class CheckoutCompleteView(APIView):
 
     @extend_schema(
         operation_id="checkout_complete",
+        summary="Pay and place the order (idempotent)",
         request=CheckoutCompleteInput,
         parameters=[IDEMPOTENCY_HEADER],
         responses={201: PlacedOrderSerializer, **problem_responses(400, 402, 404, 409, 422, 503)},
@@ -292,6 +307,7 @@ class OrderListView(APIView):
 
     @extend_schema(
         operation_id="orders_list",
+        summary="List the customer's orders",
         parameters=PAGE_PARAMETERS,
         responses={200: paginated(OrderSerializer, "PaginatedOrderList"), **problem_responses(400, 401)},
     )
@@ -301,10 +317,25 @@ class OrderListView(APIView):
         return paginator.get_paginated_response([order_data(order) for order in page])
 
 
-def _order_or_404(request, number: str) -> Order:
+def _order_access_token(request) -> str | None:
+    """The guest's access token: the ``X-Order-Token`` header, else ``?token=`` (links in e-mails)."""
     query = OrderAccessQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
-    token = query.validated_data.get("token")
+    header = request.headers.get(ORDER_TOKEN_HEADER.name, "").strip()
+    if not header:
+        return query.validated_data.get("token")
+    if len(header) > ORDER_TOKEN_MAX_LENGTH:
+        raise Problem(
+            400,
+            "invalid",
+            "The order token is too long.",
+            errors={ORDER_TOKEN_HEADER.name: [f"At most {ORDER_TOKEN_MAX_LENGTH} characters."]},
+        )
+    return header
+
+
+def _order_or_404(request, number: str) -> Order:
+    token = _order_access_token(request)
     order = selectors.order_for(
         number,
         customer_id=_customer_id(request),
@@ -316,11 +347,15 @@ def _order_or_404(request, number: str) -> Order:
 
 
 class OrderDetailView(APIView):
-    """One order, for its customer or anyone holding its access token."""
+    """
+    One order, for its customer or anyone holding its access token: a guest sends it in the
+    ``X-Order-Token`` header (or, from a link in an e-mail, as ``?token=``).
+    """
 
     @extend_schema(
         operation_id="orders_retrieve",
-        parameters=[OrderAccessQuery],
+        summary="Read an order (its customer, or a guest with its token)",
+        parameters=[ORDER_TOKEN_HEADER, OrderAccessQuery],
         responses={200: OrderSerializer, **problem_responses(400, 404)},
     )
     def get(self, request, number):
@@ -336,8 +371,9 @@ class OrderCancelView(APIView):
 
     @extend_schema(
         operation_id="orders_cancel",
+        summary="Cancel an order",
         request=None,
-        parameters=[OrderAccessQuery],
+        parameters=[ORDER_TOKEN_HEADER, OrderAccessQuery],
         responses={200: OrderSerializer, **problem_responses(400, 404, 409)},
     )
     def post(self, request, number):

@@ -34,6 +34,7 @@ class HandoverListView(APIView):
 
     @extend_schema(
         operation_id="integrations_handovers_list",
+        summary="List ERP hand-overs",
         parameters=[
             OpenApiParameter(
                 "status",
@@ -63,6 +64,7 @@ class HandoverRetryView(APIView):
 
     @extend_schema(
         operation_id="integrations_handovers_retry",
+        summary="Retry a failed ERP hand-over",
         request=None,
         parameters=[OpenApiParameter("order_number", OpenApiTypes.STR, OpenApiParameter.PATH)],
         responses={202: HandoverSerializer, **problem_responses(401, 403, 404, 409, 429)},

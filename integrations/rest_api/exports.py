@@ -48,6 +48,7 @@ class ExportListView(APIView):
 
     @extend_schema(
         operation_id="integrations_exports_create",
+        summary="Start a product feed export",
         request=ExportCreateSerializer,
         responses={202: ExportQueuedSerializer, **problem_responses(400, 401, 403, 429)},
     )
@@ -69,6 +70,7 @@ class ExportDetailView(APIView):
 
     @extend_schema(
         operation_id="integrations_exports_retrieve",
+        summary="Read an export's progress",
         parameters=[ID_PARAMETER],
         responses={200: ExportSerializer, **problem_responses(401, 403, 404, 429)},
     )
@@ -85,6 +87,7 @@ class ExportDownloadView(APIView):
 
     @extend_schema(
         operation_id="integrations_exports_download",
+        summary="Download an export's CSV",
         parameters=[ID_PARAMETER],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV feed."),

@@ -87,6 +87,7 @@ class ImportDetailView(APIView):
 @extend_schema_view(
     post=extend_schema(
         operation_id="integrations_price_imports_create",
+        summary="Upload a price CSV",
         request={"multipart/form-data": PriceImportUploadSerializer},
         responses={202: ImportQueuedSerializer, **problem_responses(400, 401, 403, 429)},
     )
@@ -103,6 +104,7 @@ class PriceImportListView(ImportUploadView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="integrations_price_imports_retrieve",
+        summary="Read a price import's progress and report",
         parameters=[ID_PARAMETER],
         responses={200: ImportJobSerializer, **problem_responses(401, 403, 404, 429)},
     )
@@ -125,6 +127,7 @@ class ProductImportUploadSerializer(serializers.Serializer):
 @extend_schema_view(
     post=extend_schema(
         operation_id="integrations_product_imports_create",
+        summary="Upload a product feed",
         request={"multipart/form-data": ProductImportUploadSerializer},
         responses={202: ImportQueuedSerializer, **problem_responses(400, 401, 403, 429)},
     )
@@ -141,6 +144,7 @@ class ProductImportListView(ImportUploadView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="integrations_product_imports_retrieve",
+        summary="Read a product import's progress and report",
         parameters=[ID_PARAMETER],
         responses={200: ImportJobSerializer, **problem_responses(401, 403, 404, 429)},
     )

@@ -42,6 +42,7 @@ class StockView(APIView):
 
     @extend_schema(
         operation_id="inventory_stock_retrieve",
+        summary="Read a SKU's stock",
         parameters=[SKU_PARAMETER],
         responses={200: StockSerializer, **problem_responses(400, 401, 403, 404, 429)},
     )
@@ -57,6 +58,7 @@ class StockView(APIView):
 
     @extend_schema(
         operation_id="inventory_stock_update",
+        summary="Set a SKU's stock on hand in a warehouse",
         parameters=[SKU_PARAMETER],
         request=StockUpdateSerializer,
         responses={200: StockSerializer, **problem_responses(400, 401, 403, 404, 409, 429)},

@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from shop.accounts import selectors
 from shop.accounts.models import AccessToken
 
 
@@ -39,7 +40,7 @@ def customer_register(*, email: str, password: str):
     user = user_model(username=email, email=email)
     validate_password(password, user=user)
     user.set_password(password)
-    if user_model.objects.filter(username=email).exists():
+    if selectors.email_in_use(email):
         raise EmailTaken(email)
     try:
         with transaction.atomic():
@@ -47,6 +48,30 @@ def customer_register(*, email: str, password: str):
     except IntegrityError as exc:  # a concurrent registration of the same address
         raise EmailTaken(email) from exc
     return user
+
+
+@transaction.atomic
+def staff_user_ensure(*, email: str, password: str, check_password: bool = True):
+    """
+    Create the staff user (superuser) that signs in with ``email``, or make the user who already
+    does a staff user; either way set ``password``. Returns ``(user, created)``.
+
+    Raises:
+        django.core.exceptions.ValidationError: ``check_password`` and the password fails the
+            configured validators.
+    """
+    user_model = get_user_model()
+    email = normalise_email(email)
+    user = selectors.user_for_sign_in(email)
+    created = user is None
+    if created:
+        user = user_model(username=email, email=email)
+    if check_password:
+        validate_password(password, user=user)
+    user.is_staff = user.is_superuser = user.is_active = True
+    user.set_password(password)
+    user.save()
+    return user, created
 
 
 def token_issue(*, user) -> str:
@@ -60,6 +85,13 @@ def token_issue(*, user) -> str:
     return token
 
 
+def token_revoke(*, token: str) -> bool:
+    """Delete the bearer token ``token`` (sign-out); the user's other tokens stay valid."""
+    deleted, _ = AccessToken.objects.filter(digest=token_digest(token)).delete()
+    return deleted > 0
+
+
 def tokens_purge_expired() -> int:
-    deleted, _ = AccessToken.objects.filter(expires_at__lt=timezone.now()).delete()
+    """Delete the tokens past their expiry (beat, hourly); return how many."""
+    deleted, _ = AccessToken.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted

@@ -138,6 +138,9 @@ else:
         }
     }
 
+# Sign-in by e-mail address whatever the username (a staff user of `createsuperuser` included).
+AUTHENTICATION_BACKENDS = ["shop.accounts.backends.EmailOrUsernameBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -176,11 +179,39 @@ EXPORT_DOWNLOAD_REDIRECT = env.bool("EXPORT_DOWNLOAD_REDIRECT", default=False)
 if EXPORT_DOWNLOAD_REDIRECT and not AWS_STORAGE_BUCKET_NAME:
     raise ImproperlyConfigured("EXPORT_DOWNLOAD_REDIRECT needs object storage: set AWS_STORAGE_BUCKET_NAME.")
 
+# A guest's order token (`?token=`) and other token parameters are redacted from every log line:
+# runserver's access log (django.server), Django's request log, and whatever reaches the console
+# (gunicorn's access log: gunicorn.conf.py's logger_class).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_tokens": {"()": "shop.kernel.log_redaction.RedactTokens"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_tokens"],
+        },
+    },
+    "loggers": {
+        # Django's own configuration of runserver's access log, with the filter.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_tokens"],
+        },
+        "django.request": {"filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
@@ -263,7 +294,8 @@ REST_FRAMEWORK = {
     # name cannot turn a request into a 404 (and the schema names no `format` on every operation).
     "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "shop.kernel.http.problems.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Operations tagged by the context that owns them; no lock on those open to anyone.
+    "DEFAULT_SCHEMA_CLASS": "shop.kernel.http.schema.ShopAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         # DRF's rates, counted atomically in the cache; they fail open (shop/kernel/http/throttling.py).
         "shop.kernel.http.throttling.AnonRateThrottle",
@@ -293,6 +325,18 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One tag per context, in the order of a purchase (shop.kernel.http.schema.ShopAutoSchema).
+    "TAGS": [
+        {"name": "accounts", "description": "Registration, sign-in and sign-out (bearer tokens)."},
+        {"name": "catalog", "description": "Categories and products: public, read-only."},
+        {"name": "cart", "description": "Carts by token (guests) or of the signed-in customer."},
+        {"name": "checkout", "description": "Checkouts, payment and orders."},
+        {"name": "inventory", "description": "Stock levels (staff)."},
+        {
+            "name": "integrations",
+            "description": "Price and product imports, exports, ERP hand-overs (staff).",
+        },
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -356,6 +400,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "erp", "prices", "exports")]
 CELERY_TASK_ROUTES = {
     "shop.kernel.*": {"queue": "default"},
+    "accounts.*": {"queue": "default"},
     "catalog.*": {"queue": "default"},
     "inventory.*": {"queue": "default"},
     "cart.*": {"queue": "default"},
@@ -407,6 +452,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "checkout-purge-checkouts": {
         "task": "checkout.purge_checkouts",
+        "schedule": schedule(timedelta(hours=1)),
+    },
+    "accounts-purge-expired-tokens": {
+        "task": "accounts.purge_expired_tokens",
         "schedule": schedule(timedelta(hours=1)),
     },
     "outbox-purge": {

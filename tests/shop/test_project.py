@@ -99,20 +99,20 @@ def test_docker_compose_runs_every_part_against_postgres_and_redis():
     assert set(services) >= {
         "db",
         "redis",
-        "migrate",
+        "init",
         "web",
         "worker",
         "worker-bulk",
         "beat",
         "erp-simulator",
     }
-    for name in ("web", "worker", "worker-bulk", "beat", "migrate"):
+    for name in ("web", "worker", "worker-bulk", "beat", "init"):
         environment = services[name]["environment"]
         assert environment["DATABASE_URL"].startswith("postgres://")
         assert environment["REDIS_URL"].startswith("redis://")
         assert environment["DEBUG"] == "false"
     assert "beat" in services["beat"]["command"]
-    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["web"]["depends_on"]["init"]["condition"] == "service_completed_successfully"
     consumed = set()
     for name in ("worker", "worker-bulk"):
         command = services[name]["command"]
@@ -120,6 +120,21 @@ def test_docker_compose_runs_every_part_against_postgres_and_redis():
         consumed |= set(command[command.index("--queues") + 1].split(","))
     assert consumed == {queue.name for queue in celery_app.conf.task_queues}
     assert services["erp-simulator"]["command"][:3] == ["python", "-m", "integrations.erp_simulator"]
+
+
+def test_docker_compose_initialises_the_shop_once_before_the_other_services_start():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    init = services["init"]
+
+    assert init["command"] == ["python", "manage.py", "init_shop"]
+    assert init["restart"] == "no"
+    assert init["depends_on"]["db"]["condition"] == "service_healthy"
+    for variable in ("SEED_DEMO", "STAFF_EMAIL", "STAFF_PASSWORD"):
+        assert variable in init["environment"], variable
+    assert init["environment"]["SEED_DEMO"] == "${SEED_DEMO:-false}"  # no demo data unless asked for
+    for name in ("web", "worker", "worker-bulk", "beat"):
+        assert services[name]["depends_on"]["init"] == {"condition": "service_completed_successfully"}, name
+    assert "migrate" not in services  # the init service migrates
 
 
 def compose_seconds(duration: str) -> float:

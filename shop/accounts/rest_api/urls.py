@@ -7,4 +7,5 @@ app_name = "accounts"
 urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
     path("token/", views.TokenView.as_view(), name="token"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
 ]
