@@ -10,7 +10,7 @@ import os
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 
 STRICT = os.environ.get("SHOP_TESTS_STRICT", "") not in ("", "0", "false")
@@ -34,13 +34,22 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"SHOP_TESTS_STRICT: skipping is a failure here ({reason})"
 
 
+def _clear_caches() -> None:
+    for alias in settings.CACHES:
+        cache = caches[alias]
+        clear = getattr(cache, "delete_pattern", None)
+        clear("*") if clear else cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache; on Redis only the cache's keys go, not the broker's."""
-    clear = getattr(cache, "delete_pattern", None)
-    clear("*") if clear else cache.clear()
+    """
+    Each test starts with empty caches (every alias: the throttle's too); on Redis only the
+    cache's keys go, not the broker's.
+    """
+    _clear_caches()
     yield
-    clear("*") if clear else cache.clear()
+    _clear_caches()
 
 
 @pytest.fixture

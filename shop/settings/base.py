@@ -2,7 +2,7 @@
 The shop's settings, read from environment variables (12-factor).
 
 Every variable is listed in the README's configuration table. The embedded defaults serve a
-newcomer on a bare machine (SQLite, local-memory cache, a broker on the file system); setting
+newcomer on a bare machine (SQLite, a cache and a broker on the file system); setting
 ``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis, as CI, docker-compose and
 production do. With ``DEBUG`` off the settings are hardened so that ``check --deploy`` passes.
 """
@@ -128,12 +128,23 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
+    # Embedded defaults: a cache in files under VAR_DIR, which every process of this machine shares
+    # (web, workers), so that an entry a worker drops on commit (a price import, a stock change)
+    # is gone for the web process too; a local-memory cache would keep each process's copy.
+    # The rate throttles count with add + incr, atomic in the local-memory cache but not in files:
+    # they count in a local-memory cache of their own ("throttle", shop/kernel/http/throttling.py),
+    # per process, which is exact under runserver (one web process) and per gunicorn worker else.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "shop",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 300,
-        }
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        },
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shop-throttle",
+        },
     }
 
 AUTH_PASSWORD_VALIDATORS = [
