@@ -1,21 +1,30 @@
 """
 The shop's settings, read from environment variables (12-factor).
 
-Every variable is listed in the README's configuration table. The embedded defaults serve a
+Every variable is listed in the README's configuration table. A ``.env`` file at the project root
+(``ENV_FILE``) fills in the variables the environment does not set: ``make run`` writes one from
+``.env.example`` on its first run. The embedded defaults serve a
 newcomer on a bare machine (SQLite, a cache and a broker on the file system); setting
 ``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis, as CI, docker-compose and
 production do. With ``DEBUG`` off the settings are hardened so that ``check --deploy`` passes.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import schedule
-from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from shop.settings import SettingsError
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Real environment variables win over the file; ENV_FILE= (empty) reads none (the test settings).
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE)
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -25,7 +34,11 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
+        raise SettingsError(
+            "SECRET_KEY is required when DEBUG is off: generate one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))' and set it in the "
+            "environment or in .env (or set DEBUG=true to develop; `make run` writes a .env)."
+        )
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"  # noqa: S105
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -87,9 +100,15 @@ TEMPLATES = [
 
 # Database: SQLite under var/ by default (WAL and a busy timeout so that the web server and the
 # worker can share it); DATABASE_URL=postgres://... for PostgreSQL.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'shop.sqlite3'}"),
-}
+_database_url = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'shop.sqlite3'}")
+_scheme = urlsplit(_database_url).scheme
+if _scheme not in ("sqlite", "postgres", "postgresql"):
+    # Only the scheme is named: the URL may hold a password.
+    raise SettingsError(
+        f"DATABASE_URL has {f'the scheme {_scheme!r}' if _scheme else 'no scheme'}; the shop accepts "
+        "sqlite:// (sqlite:///path/to/file.sqlite3) and postgres:// (postgres://user:password@host:5432/name)."
+    )
+DATABASES = {"default": env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

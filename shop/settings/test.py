@@ -7,6 +7,9 @@ Settings for the test suite: the environment-driven settings with test-friendly 
 import os
 import tempfile
 
+# A test run does not read the developer's .env (its DEBUG, DATABASE_URL, ...), nor do the
+# processes it starts (they inherit the environment).
+os.environ.setdefault("ENV_FILE", "")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment-0123456789abcdef")
 os.environ.setdefault("THROTTLE_ANON", "100000/min")
 os.environ.setdefault("THROTTLE_USER", "100000/min")
