@@ -38,7 +38,7 @@ run: install .env
 	@echo "  Admin          http://127.0.0.1:$${PORT:-8000}/admin/   (staff: admin@example.com / shop-admin)"
 	@echo "  Readiness      http://127.0.0.1:$${PORT:-8000}/readyz"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/python -m shop.preflight Procfile.dev
 
 ## make test: lint, borders and the test suite (SQLite unless DATABASE_URL / REDIS_URL are set).
 test: install-dev lint pytest

@@ -9,7 +9,6 @@ newcomer on a bare machine (SQLite, a cache and a broker on the file system); se
 production do. With ``DEBUG`` off the settings are hardened so that ``check --deploy`` passes.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,13 +17,9 @@ import environ
 from celery.schedules import schedule
 from kombu import Queue
 
-from shop.settings import SettingsError
+from shop.settings import BASE_DIR, SettingsError, read_env_file
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-# Real environment variables win over the file; ENV_FILE= (empty) reads none (the test settings).
-ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
-if ENV_FILE:
-    environ.Env.read_env(ENV_FILE)
+ENV_FILE = read_env_file()
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
