@@ -24,6 +24,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://..."))
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """
+    Leave nothing behind: the run's keys in Redis (the cache's and Celery's, all under the run's
+    prefix, ``shop.settings.test``) and the temporary ``VAR_DIR`` the run made.
+    """
+    from tests.run_state import delete_run_keys, remove_run_var_dir
+
+    delete_run_keys()
+    remove_run_var_dir()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
