@@ -25,7 +25,7 @@ os.environ.setdefault("THROTTLE_ANON", "100000/min")
 os.environ.setdefault("THROTTLE_USER", "100000/min")
 os.environ.setdefault("THROTTLE_AUTH", "100000/min")
 TEST_RUN = os.environ.setdefault("SHOP_TEST_RUN", f"shop-test-{secrets.token_hex(4)}")
-os.environ["CACHE_KEY_PREFIX"] = TEST_RUN
+os.environ.setdefault("CACHE_KEY_PREFIX", TEST_RUN)  # the benchmarks set their own
 # Keep the file-system broker, media and other run-time files of a test run out of the work tree;
 # the process that made the folder (pytest's) removes it at the end.
 TEST_OWNS_VAR_DIR = "VAR_DIR" not in os.environ
