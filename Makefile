@@ -20,8 +20,15 @@ $(VENV)/.dev-installed: requirements-dev.lock | $(BIN)/python
 install: $(VENV)/.run-installed
 install-dev: $(VENV)/.dev-installed
 
-## make run: the shop on embedded defaults (SQLite, a file-system broker) with demo data.
-run: install
+## .env: the development settings every process reads, written once from .env.example with a
+## SECRET_KEY of its own (an existing .env is left as it is).
+.env:
+	@sed "s|^SECRET_KEY=.*|SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')|" .env.example > $@.tmp
+	@mv $@.tmp $@
+	@echo "Wrote .env from .env.example (DEBUG=true, a new SECRET_KEY): manage.py works outside make run too."
+
+## make run: the shop on embedded defaults (SQLite, a file-system cache and broker) with demo data.
+run: install .env
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --if-empty --products $${DEMO_PRODUCTS:-2000}
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_dev_user
@@ -31,7 +38,7 @@ run: install
 	@echo "  Admin          http://127.0.0.1:$${PORT:-8000}/admin/   (staff: admin@example.com / shop-admin)"
 	@echo "  Readiness      http://127.0.0.1:$${PORT:-8000}/readyz"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/python -m shop.preflight Procfile.dev
 
 ## make test: lint, borders and the test suite (SQLite unless DATABASE_URL / REDIS_URL are set).
 test: install-dev lint pytest

@@ -1,7 +1,7 @@
 """
 Liveness and readiness: ``/healthz`` while the process runs, ``/readyz`` when its dependencies
-answer and the server is not draining before it stops (gunicorn.conf.py: TERM drains first),
-``/healthz/workers`` while every queue is consumed.
+answer, its static files were collected and the server is not draining before it stops
+(gunicorn.conf.py: TERM drains first), ``/healthz/workers`` while every queue is consumed.
 
 A stopped worker does not make a web process unready: readiness tells a load balancer whether to
 send this process requests, and checkout works without workers (events wait in the outbox). So
@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from shop.celery import app as celery_app
-from shop.kernel import heartbeats
+from shop.kernel import checks, heartbeats
 from shop.kernel.http.problems import problem_response
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,13 @@ def check_broker() -> None:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
 
 
-CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker}
+def check_static() -> None:
+    # gunicorn runs no system checks: a server started without collectstatic is not ready.
+    if checks.static_manifest_missing():
+        raise RuntimeError("the static files were not collected (manage.py collectstatic)")
+
+
+CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker, "static": check_static}
 # Set by gunicorn.conf.py in the master: a file that exists while the server drains and holds the
 # drain's end (epoch seconds). The workers inherit the variable when they are forked.
 DRAINING_FILE_VARIABLE = "SHOP_DRAINING_FILE"
@@ -80,9 +86,9 @@ def healthz(request):
 @require_GET
 def readyz(request):
     """
-    200 when database, cache and broker answer; else 503 naming the failing ones. 503 at once
-    while the server drains before it stops, so that a load balancer takes it out of rotation
-    (the server keeps serving meanwhile).
+    200 when database, cache and broker answer and the static files were collected; else 503
+    naming the failing ones. 503 at once while the server drains before it stops, so that a load
+    balancer takes it out of rotation (the server keeps serving meanwhile).
     """
     seconds_left = drain_seconds_left()
     if seconds_left is not None:

@@ -10,7 +10,7 @@ import os
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 
 STRICT = os.environ.get("SHOP_TESTS_STRICT", "") not in ("", "0", "false")
@@ -24,6 +24,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://..."))
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """
+    Leave nothing behind: the run's keys in Redis (the cache's and Celery's, all under the run's
+    prefix, ``shop.settings.test``) and the temporary ``VAR_DIR`` the run made.
+    """
+    from tests.run_state import delete_run_keys, remove_run_var_dir
+
+    delete_run_keys()
+    remove_run_var_dir()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -34,13 +45,22 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"SHOP_TESTS_STRICT: skipping is a failure here ({reason})"
 
 
+def _clear_caches() -> None:
+    for alias in settings.CACHES:
+        cache = caches[alias]
+        clear = getattr(cache, "delete_pattern", None)
+        clear("*") if clear else cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache; on Redis only the cache's keys go, not the broker's."""
-    clear = getattr(cache, "delete_pattern", None)
-    clear("*") if clear else cache.clear()
+    """
+    Each test starts with empty caches (every alias: the throttle's too); on Redis only the
+    cache's keys go, not the broker's.
+    """
+    _clear_caches()
     yield
-    clear("*") if clear else cache.clear()
+    _clear_caches()
 
 
 @pytest.fixture

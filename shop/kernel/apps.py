@@ -7,3 +7,6 @@ class KernelConfig(AppConfig):
     name = "shop.kernel"
     label = "kernel"
     verbose_name = "Shared kernel"
+
+    def ready(self):
+        from shop.kernel import checks  # noqa: F401 - registers the system checks

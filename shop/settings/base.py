@@ -1,23 +1,26 @@
 """
 The shop's settings, read from environment variables (12-factor).
 
-Every variable is listed in the README's configuration table. The embedded defaults serve a
-newcomer on a bare machine (SQLite, local-memory cache, a broker on the file system); setting
+Every variable is listed in the README's configuration table. A ``.env`` file at the project root
+(``ENV_FILE``) fills in the variables the environment does not set: ``make run`` writes one from
+``.env.example`` on its first run. The embedded defaults serve a
+newcomer on a bare machine (SQLite, a cache and a broker on the file system); setting
 ``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis, as CI, docker-compose and
 production do. With ``DEBUG`` off the settings are hardened so that ``check --deploy`` passes.
 """
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import schedule
-from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from shop.settings import BASE_DIR, SettingsError, read_env_file
 from shop.settings.storage import s3_storage
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+ENV_FILE = read_env_file()
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -27,7 +30,11 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
+        raise SettingsError(
+            "SECRET_KEY is required when DEBUG is off: generate one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))' and set it in the "
+            "environment or in .env (or set DEBUG=true to develop; `make run` writes a .env)."
+        )
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"  # noqa: S105
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -89,9 +96,15 @@ TEMPLATES = [
 
 # Database: SQLite under var/ by default (WAL and a busy timeout so that the web server and the
 # worker can share it); DATABASE_URL=postgres://... for PostgreSQL.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'shop.sqlite3'}"),
-}
+_database_url = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'shop.sqlite3'}")
+_scheme = urlsplit(_database_url).scheme
+if _scheme not in ("sqlite", "postgres", "postgresql"):
+    # Only the scheme is named: the URL may hold a password.
+    raise SettingsError(
+        f"DATABASE_URL has {f'the scheme {_scheme!r}' if _scheme else 'no scheme'}; the shop accepts "
+        "sqlite:// (sqlite:///path/to/file.sqlite3) and postgres:// (postgres://user:password@host:5432/name)."
+    )
+DATABASES = {"default": env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -130,12 +143,23 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
+    # Embedded defaults: a cache in files under VAR_DIR, which every process of this machine shares
+    # (web, workers), so that an entry a worker drops on commit (a price import, a stock change)
+    # is gone for the web process too; a local-memory cache would keep each process's copy.
+    # The rate throttles count with add + incr, atomic in the local-memory cache but not in files:
+    # they count in a local-memory cache of their own ("throttle", shop/kernel/http/throttling.py),
+    # per process, which is exact under runserver (one web process) and per gunicorn worker else.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "shop",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 300,
-        }
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        },
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shop-throttle",
+        },
     }
 
 # Sign-in by e-mail address whatever the username (a staff user of `createsuperuser` included).
@@ -177,7 +201,7 @@ if AWS_STORAGE_BUCKET_NAME:
 # that the clients can reach.
 EXPORT_DOWNLOAD_REDIRECT = env.bool("EXPORT_DOWNLOAD_REDIRECT", default=False)
 if EXPORT_DOWNLOAD_REDIRECT and not AWS_STORAGE_BUCKET_NAME:
-    raise ImproperlyConfigured("EXPORT_DOWNLOAD_REDIRECT needs object storage: set AWS_STORAGE_BUCKET_NAME.")
+    raise SettingsError("EXPORT_DOWNLOAD_REDIRECT needs object storage: set AWS_STORAGE_BUCKET_NAME.")
 
 # A guest's order token (`?token=`) and other token parameters are redacted from every log line:
 # runserver's access log (django.server), Django's request log, and whatever reaches the console
@@ -225,7 +249,7 @@ PRODUCT_URL_TEMPLATE = env.str("PRODUCT_URL_TEMPLATE", default="{base_url}/api/v
 try:
     PRODUCT_URL_TEMPLATE.format(base_url="", slug="", sku="")
 except (KeyError, IndexError, ValueError) as exc:
-    raise ImproperlyConfigured(
+    raise SettingsError(
         f"PRODUCT_URL_TEMPLATE {PRODUCT_URL_TEMPLATE!r} is not a template of {{base_url}}, {{slug}} "
         f"and {{sku}} ({type(exc).__name__}: {exc})."
     ) from None

@@ -25,6 +25,7 @@ from tests.integrations.erp_support import (
     place_orders_with_tokens,
 )
 from tests.kernel.brokers import BrokerOutage, broker_at
+from tests.run_state import celery_queue_key
 
 WAIT_SECONDS = 60
 QUEUES = ["default", "erp"]
@@ -234,11 +235,11 @@ def test_orders_whose_messages_a_redis_restart_lost_still_reach_the_erp(
         numbers = place_orders(4)
         assert outbox.relay() >= 4  # a relay hands the events to the broker, as a worker would
     # Each order's OrderPlaced and OrderStatusChanged (paid) wait for the erp queue's subscribers.
-    assert own_redis.client().llen("erp") == 8
+    assert own_redis.client().llen(celery_queue_key("erp")) == 8
     assert OutboxMessage.objects.filter(event_type="checkout.OrderPlaced", sent_at__isnull=True).count() == 0
 
     own_redis.restart()  # SIGKILL and start again: the queued messages are gone
-    assert own_redis.client().llen("erp") == 0
+    assert own_redis.client().llen(celery_queue_key("erp")) == 0
 
     env = _worker_env(erp_simulator, CELERY_BROKER_URL=own_redis.url, OUTBOX_REDELIVER_SECONDS=1)
     worker = celery_worker(queues=QUEUES, env=env)

@@ -12,6 +12,7 @@ from django.test import RequestFactory
 from shop.kernel.http.problems import ServiceUnavailable
 from shop.kernel.http.throttling import ClientAddressRateThrottle
 from tests.accounts.test_auth_throttle import DEAD_REDIS, LOCAL_MEMORY
+from tests.embedded import embedded_default_caches
 
 T0 = 60 * 29_000_000  # the start of a minute
 
@@ -97,3 +98,16 @@ def test_fail_open_admits_when_redis_is_down(settings):
     settings.CACHES = {"default": DEAD_REDIS}
 
     assert attempts(Clock(T0), 20, rate="2/min")[0] == [True] * 20
+
+
+def test_on_the_embedded_defaults_the_throttle_counts_in_a_local_memory_cache_of_its_own(settings):
+    """The shared file-based cache cannot add and incr atomically; the ``throttle`` alias can."""
+    settings.CACHES = embedded_default_caches()
+    assert settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache")
+    caches["default"].clear()
+    caches["throttle"].clear()
+
+    assert attempts(Clock(T0), 3, rate="2/min")[0] == [True, True, False]
+    assert any(key.startswith(":1:throttle_test_") for key in caches["throttle"]._cache)
+    assert not caches["default"]._list_cache_files()
+    caches["throttle"].clear()

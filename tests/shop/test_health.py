@@ -2,8 +2,11 @@
 
 import datetime
 import io
+import json
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +25,59 @@ def test_readyz_is_ok_when_every_dependency_answers(client):
     response = client.get("/readyz")
 
     assert response.status_code == 200, response.content
-    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok", "static": "ok"}
     assert not response.has_header("Retry-After")
+
+
+@pytest.fixture
+def manifest_storage(settings, tmp_path):
+    """The static files storage of production (DEBUG off), on a STATIC_ROOT nothing was collected into."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()  # as the settings make it
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    return settings.STATIC_ROOT
+
+
+def collect(static_root):
+    """What ``collectstatic`` leaves for the manifest storage: its manifest (the files aside)."""
+    static_root.mkdir(parents=True, exist_ok=True)
+    paths = {"admin/css/base.css": "admin/css/base.0123456789ab.css"}
+    (static_root / "staticfiles.json").write_text(json.dumps({"paths": paths, "version": "1.1", "hash": "0"}))
+
+
+def test_readyz_names_static_files_that_were_never_collected(client, manifest_storage):
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert int(response["Retry-After"]) > 0
+    body = response.json()
+    assert body["detail"] == "Unavailable: static."
+    assert body["checks"]["static"] == "unavailable: RuntimeError"
+    assert body["checks"]["database"] == "ok"
+
+
+def test_readyz_is_ok_once_the_static_files_are_collected(client, manifest_storage):
+    collect(manifest_storage)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"]["static"] == "ok"
+
+
+def test_the_system_check_fails_while_the_static_files_are_not_collected(manifest_storage):
+    with pytest.raises(SystemCheckError, match=r"(?s)shop\.E001.*collectstatic"):
+        call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_the_system_check_passes_once_the_static_files_are_collected(manifest_storage):
+    collect(manifest_storage)
+
+    call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def test_readyz_names_a_stopped_cache(client, settings):

@@ -30,20 +30,25 @@ def run_manage(*args, **env):
     )
 
 
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "shop.example.com"}
+
+
 def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
-    result = run_manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(64),
-        ALLOWED_HOSTS="shop.example.com",
-        VAR_DIR=str(tmp_path),
-    )
+    collected = run_manage("collectstatic", "--no-input", "-v0", **PRODUCTION, VAR_DIR=str(tmp_path))
+    assert collected.returncode == 0, collected.stderr
+
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, VAR_DIR=str(tmp_path))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_collected_static_files(tmp_path):
+    result = run_manage("check", **PRODUCTION, VAR_DIR=str(tmp_path))
+
+    assert result.returncode == 1
+    assert "(shop.E001) The static files were not collected" in result.stderr
+    assert "manage.py collectstatic --no-input" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

@@ -16,6 +16,11 @@ other caches ``add`` + ``incr`` (atomic in Django's local-memory cache and in me
 back with ``decr`` when the request is refused. Refused requests are not counted, as in DRF. Windows are
 aligned to the epoch, so the web processes agree on them as far as their clocks agree.
 
+The counters live in the cache alias ``throttle`` where the settings define one, else in
+``default``. The embedded defaults (no Redis) define it as a local-memory cache, because their
+``default`` is the file-based cache every process shares, whose ``incr`` is a read and a write:
+there each web process counts on its own (exact under ``runserver``, one process).
+
 ``fail_closed`` says what a store that does not answer means. A throttle that fails open admits
 (catalog and other reads: slower is fine, broken is not); one that fails closed refuses with a
 503 ``service_unavailable`` and ``Retry-After`` (sign-in: an outage must not lift the limit on
@@ -28,6 +33,7 @@ The DRF interface is kept (``allow_request``, ``wait``, ``scope``, ``get_cache_k
 
 import logging
 
+from django.conf import settings
 from django.core.cache import caches
 from rest_framework import throttling
 
@@ -77,11 +83,12 @@ def _admit_on_any_cache(cache, keys, limit, weight, ttl):
 class RateThrottle(throttling.SimpleRateThrottle):
     """
     A ``SimpleRateThrottle`` that counts atomically (sliding-window counter) in the cache
-    ``cache_alias``. Subclasses set ``scope`` (or ``rate``) and ``get_cache_key`` as with DRF,
-    and ``fail_closed = True`` where an unavailable store must refuse rather than admit.
+    ``cache_alias`` (None: ``throttle`` if the settings define it, else ``default``). Subclasses
+    set ``scope`` (or ``rate``) and ``get_cache_key`` as with DRF, and ``fail_closed = True``
+    where an unavailable store must refuse rather than admit.
     """
 
-    cache_alias = "default"
+    cache_alias = None
     fail_closed = False
     # Retry-After of the 503 when the store is down and the throttle fails closed.
     unavailable_retry_after = 5
@@ -97,7 +104,7 @@ class RateThrottle(throttling.SimpleRateThrottle):
         self.elapsed = self.now - window * self.duration
         weight = 1.0 - self.elapsed / self.duration
         keys = (f"{self.key}:{window}", f"{self.key}:{window - 1}")
-        cache = caches[self.cache_alias]
+        cache = caches[self.cache_alias or ("throttle" if "throttle" in settings.CACHES else "default")]
         admit = (
             _admit_on_redis if hasattr(getattr(cache, "client", None), "get_client") else _admit_on_any_cache
         )
