@@ -40,13 +40,16 @@ def respawn(command: list[str]) -> int:
     while True:
         started = time.monotonic()
         child = subprocess.Popen(command)  # noqa: S603 - the command line this module was given
-        code = child.wait()
+        status = child.wait()
+        # A command ended by a signal gives the shell's exit code, 128 + the signal's number.
+        code = 128 - status if status < 0 else status
         if stopping:
             return code
         ran = time.monotonic() - started
         if ran >= HEALTHY_RUN_SECONDS:
             delay = FIRST_DELAY_SECONDS
-        say(f"{' '.join(command)} exited with {code} after {ran:.0f} s; starting it again in {delay:g} s")
+        ended = f"was ended by signal {-status}" if status < 0 else f"exited with {status}"
+        say(f"{' '.join(command)} {ended} after {ran:.0f} s; starting it again in {delay:g} s")
         deadline = time.monotonic() + delay
         while not stopping and time.monotonic() < deadline:
             time.sleep(0.1)
