@@ -134,6 +134,15 @@ def test_create_staff_runs_as_production_does(tmp_path, settings):
         "STAFF_PASSWORD": PASSWORD,
     }
     environment.pop("DJANGO_SETTINGS_MODULE", None)
+    # As in the image, static files are collected: with DEBUG off every command refuses to run
+    # without them (the system check shop.E001).
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        timeout=120,
+    )
 
     result = subprocess.run(
         [sys.executable, "manage.py", "create_staff", "--email", "ops@example.com"],
