@@ -11,7 +11,7 @@ after Redis is back
 and whether every process is still alive: each worker has a task in flight when Redis dies
 (unacknowledged, ``acks_late``), the case that ended celery 5.7.0 workers. The processes are
 those of docker-compose: a worker for ``default,erp`` (prefork, 2 processes), one for
-``prices,exports`` (1 process) and beat, on a database of their own and a ``redis-server`` of
+``prices,exports,housekeeping`` (1 process) and beat, on a database of their own and a ``redis-server`` of
 their own on a free port (never the shared one).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/shop .venv/bin/python benchmarks/redis_restart.py
@@ -55,7 +55,7 @@ def start_processes(env: dict, log_dir: Path) -> dict[str, subprocess.Popen]:
     commands = {
         "worker": [*celery, "worker", "--queues", "default,erp", "--concurrency", "2",
                    "--hostname", "worker@%h", "--include", "fault_tasks"],
-        "worker-bulk": [*celery, "worker", "--queues", "prices,exports", "--concurrency", "1",
+        "worker-bulk": [*celery, "worker", "--queues", "prices,exports,housekeeping", "--concurrency", "1",
                         "--hostname", "bulk@%h", "--include", "fault_tasks"],
         "beat": [*celery, "beat"],
     }  # fmt: skip

@@ -421,8 +421,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "erp", "prices", "exports")]
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "erp", "prices", "exports", "housekeeping")]
+# The queues of the one-process bulk worker (prices, exports, housekeeping) take the work that may
+# run for minutes: imports, the stock sync, exports, and the periodic purges (cart and checkout
+# purges delete up to 100,000 rows a run, all firing on the hour), so that the default,erp worker
+# stays free for events and ERP hand-overs. Patterns are tried in order: the purges come first.
 CELERY_TASK_ROUTES = {
+    "*.purge_*": {"queue": "housekeeping"},
     "shop.kernel.*": {"queue": "default"},
     "accounts.*": {"queue": "default"},
     "catalog.*": {"queue": "default"},

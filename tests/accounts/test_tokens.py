@@ -89,13 +89,13 @@ def test_an_expired_token_no_longer_authenticates_and_the_purge_deletes_it(custo
     assert bearer(valid).get(ORDERS).status_code == 200
 
 
-def test_beat_purges_expired_tokens_hourly_on_the_default_queue():
+def test_beat_purges_expired_tokens_hourly_on_the_housekeeping_queue():
     entry = next(
         e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "accounts.purge_expired_tokens"
     )
 
     assert entry["schedule"].run_every == timedelta(hours=1)
-    assert celery_app.amqp.router.route({}, "accounts.purge_expired_tokens")["queue"].name == "default"
+    assert celery_app.amqp.router.route({}, "accounts.purge_expired_tokens")["queue"].name == "housekeeping"
 
 
 def test_the_purge_task_is_found_by_the_celery_app_as_a_worker_loads_it():

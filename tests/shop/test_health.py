@@ -171,7 +171,7 @@ def test_readyz_answers_503_while_the_server_drains(client, monkeypatch, tmp_pat
     assert client.get("/healthz").status_code == 200  # alive: only readiness goes
 
 
-QUEUES = ["default", "erp", "prices", "exports"]
+QUEUES = ["default", "erp", "prices", "exports", "housekeeping"]
 
 
 def beat_all(now, *, except_queue: str | None = None, age_seconds: float = 1):

@@ -186,10 +186,11 @@ def test_docker_compose_starts_an_exited_process_again_and_checks_each_workers_q
         assert check[4] == command[command.index("--queues") + 1], name  # the queues it consumes
 
 
-def test_celery_has_the_four_queues_json_and_time_limits():
+def test_celery_has_its_queues_json_and_time_limits():
     conf = celery_app.conf
 
-    assert {queue.name for queue in conf.task_queues} == {"default", "erp", "prices", "exports"}
+    queues = {"default", "erp", "prices", "exports", "housekeeping"}
+    assert {queue.name for queue in conf.task_queues} == queues
     assert conf.task_serializer == "json"
     assert conf.accept_content == ["json"]
     assert conf.task_time_limit and conf.task_soft_time_limit
@@ -198,6 +199,8 @@ def test_celery_has_the_four_queues_json_and_time_limits():
     assert celery_app.amqp.router.route({}, "integrations.price_import")["queue"].name == "prices"
     assert celery_app.amqp.router.route({}, "integrations.export_feed")["queue"].name == "exports"
     assert celery_app.amqp.router.route({}, "shop.kernel.relay_outbox")["queue"].name == "default"
+    assert celery_app.amqp.router.route({}, "shop.kernel.purge_outbox")["queue"].name == "housekeeping"
+    assert celery_app.amqp.router.route({}, "cart.purge_stale_carts")["queue"].name == "housekeeping"
 
 
 def test_openapi_schema_is_valid_and_generates_without_warnings(tmp_path):
@@ -225,7 +228,7 @@ def test_every_long_task_is_routed_to_a_queue_only_the_bulk_worker_consumes():
     A task allowed minutes (imports, the stock sync, exports) runs on the one-process bulk worker,
     never on the ``default,erp`` worker, whose hand-overs it would hold up.
     """
-    import integrations.tasks  # noqa: F401  (registers the shop's tasks)
+    celery_app.loader.import_default_modules()  # every context's tasks, as a worker registers them
 
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     queues = {}
@@ -238,7 +241,8 @@ def test_every_long_task_is_routed_to_a_queue_only_the_bulk_worker_consumes():
         if not name.startswith("celery.") and (task.soft_time_limit or 0) > 5 * 60
     }
 
-    assert "integrations.stock_sync_run" in long_tasks
+    purges = {"cart.purge_stale_carts", "checkout.purge_checkouts"}
+    assert {"integrations.stock_sync_run", *purges} <= set(long_tasks)
     for name in long_tasks:
         queue = celery_app.amqp.router.route({}, name)["queue"].name
         assert queue in queues["worker-bulk"] - queues["worker"], f"{name} runs on {queue}"

@@ -68,7 +68,7 @@ def test_workers_health_turns_503_naming_the_queues_of_a_worker_that_stopped(
     """Beat's heartbeats go through Redis to the worker: alive, 200; killed, 503 after the maximum age."""
     settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS = 5
     env = {**own_redis.env, "WORKER_HEARTBEAT_SECONDS": "1", "WORKER_HEARTBEAT_MAX_AGE_SECONDS": "5"}
-    bulk = celery_worker(queues=["prices", "exports"], env=env)
+    bulk = celery_worker(queues=["prices", "exports", "housekeeping"], env=env)
     celery_worker(queues=["default", "erp"], env=env)
     celery_beat(env=env)
 
@@ -81,7 +81,7 @@ def test_workers_health_turns_503_naming_the_queues_of_a_worker_that_stopped(
     def bulk_reported() -> bool:
         response = client.get("/healthz/workers")
         stale = {name for name, queue in response.json()["queues"].items() if queue["status"] != "ok"}
-        return response.status_code == 503 and stale == {"prices", "exports"}
+        return response.status_code == 503 and stale == {"prices", "exports", "housekeeping"}
 
     assert wait_for(bulk_reported, seconds=60, interval=0.5), client.get("/healthz/workers").json()
     detail = client.get("/healthz/workers").json()["detail"]
