@@ -60,7 +60,7 @@ def index(request):
     return JsonResponse(
         {
             "name": title,
-            "api": request.build_absolute_uri(API_BASE),
+            "api_base": request.build_absolute_uri(API_BASE),  # a prefix, not a page: nothing answers there
             "products": request.build_absolute_uri(PRODUCTS),
             **{key: request.build_absolute_uri(url) for key, _, url in links},
         }

@@ -23,7 +23,7 @@ def test_an_api_client_gets_a_json_index_of_absolute_links(client, accept):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     index = response.json()
-    assert index["api"] == "http://testserver/api/v1/"
+    assert index["api_base"] == "http://testserver/api/v1/"
     assert index["products"] == "http://testserver/api/v1/catalog/products/"
     assert {key: index[key] for key in PATHS} == {
         key: f"http://testserver{path}" for key, path in PATHS.items()
