@@ -11,7 +11,3 @@ def handovers(*, status: str | None = None) -> QuerySet[ErpHandover]:
     if status:
         queryset = queryset.filter(status=status)
     return queryset
-
-
-def handover_by_order_number(order_number: str) -> ErpHandover | None:
-    return ErpHandover.objects.filter(order_number=order_number).first()
