@@ -31,13 +31,11 @@ from shop.kernel.text import echo
 logger = logging.getLogger(__name__)
 
 HEADER = ("sku", "amount", "currency")
-DEFAULT_CHUNK_ROWS = 2000
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 
 def max_upload_bytes() -> int:
     """The largest price CSV accepted (``PRICE_IMPORT_MAX_BYTES``, default 50 MB)."""
-    return getattr(settings, "PRICE_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return settings.PRICE_IMPORT_MAX_BYTES
 
 
 def price_import_create(*, upload, created_by_id: int | None = None) -> ImportJob:
@@ -66,7 +64,7 @@ def price_import_run(*, job_id: uuid.UUID | str, chunk_rows: int | None = None) 
     return importing.job_run(
         job_id=job_id,
         kind=ImportJob.Kind.PRICES,
-        chunk_rows=chunk_rows or getattr(settings, "PRICE_IMPORT_CHUNK_ROWS", DEFAULT_CHUNK_ROWS),
+        chunk_rows=chunk_rows or settings.PRICE_IMPORT_CHUNK_ROWS,
         rows=lambda stream, report: _valid_rows(importing.csv_rows(stream, header=HEADER), report),
         apply=_apply,
     )

@@ -61,15 +61,13 @@ HEADER_WITH_ACTIVE = (*HEADER, ACTIVE)
 CSV_TRUE = frozenset({"", "true", "1", "yes"})
 CSV_FALSE = frozenset({"false", "0", "no"})
 REQUIRED = ("sku", "product_slug", "product_name", "category")
-DEFAULT_CHUNK_ROWS = 1000
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/x-jsonlines", "application/json")
 
 
 def max_upload_bytes() -> int:
     """The largest feed accepted (``PRODUCT_IMPORT_MAX_BYTES``, default 50 MB)."""
-    return getattr(settings, "PRODUCT_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return settings.PRODUCT_IMPORT_MAX_BYTES
 
 
 def check_upload(upload) -> None:
@@ -161,7 +159,7 @@ def product_import_run(*, job_id: uuid.UUID | str, chunk_rows: int | None = None
     return importing.job_run(
         job_id=job_id,
         kind=ImportJob.Kind.PRODUCTS,
-        chunk_rows=chunk_rows or getattr(settings, "PRODUCT_IMPORT_CHUNK_ROWS", DEFAULT_CHUNK_ROWS),
+        chunk_rows=chunk_rows or settings.PRODUCT_IMPORT_CHUNK_ROWS,
         rows=lambda stream, report: _valid_rows(_feed_rows(stream), report),
         apply=_apply,
     )

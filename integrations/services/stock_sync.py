@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 REASON = "erp-sync"
 COLUMNS = ("sku", "warehouse", "on_hand")
-DEFAULT_CHUNK_ROWS = 1000
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
@@ -82,7 +81,7 @@ def stock_sync_apply(job_id: str, *, chunk_rows: int | None = None) -> ImportJob
     return importing.job_run(
         job_id=job_id,
         kind=ImportJob.Kind.STOCK,
-        chunk_rows=chunk_rows or getattr(settings, "STOCK_SYNC_CHUNK_ROWS", DEFAULT_CHUNK_ROWS),
+        chunk_rows=chunk_rows or settings.STOCK_SYNC_CHUNK_ROWS,
         rows=lambda stream, report: _valid_rows(stream, name, report),
         apply=_apply,
     )

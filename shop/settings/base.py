@@ -273,6 +273,9 @@ JOBS_SWEEP_SECONDS = env.float("JOBS_SWEEP_SECONDS", default=15.0)
 PRICE_IMPORT_MAX_BYTES = env.int("PRICE_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 PRICE_IMPORT_CHUNK_ROWS = env.int("PRICE_IMPORT_CHUNK_ROWS", default=2000)
 STOCK_SYNC_CHUNK_ROWS = env.int("STOCK_SYNC_CHUNK_ROWS", default=1000)
+# Product imports (integrations): the largest feed accepted, and the rows upserted per transaction.
+PRODUCT_IMPORT_MAX_BYTES = env.int("PRODUCT_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+PRODUCT_IMPORT_CHUNK_ROWS = env.int("PRODUCT_IMPORT_CHUNK_ROWS", default=1000)
 CHECKOUT_RESERVATION_TTL = env.int("CHECKOUT_RESERVATION_TTL", default=900)
 # The ERP the shop hands orders to; `make run` starts the shipped simulator there.
 ERP_URL = env.str("ERP_URL", default="http://127.0.0.1:8099")
@@ -428,12 +431,6 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "erp", "prices", "expo
 # stays free for events and ERP hand-overs. Patterns are tried in order: the purges come first.
 CELERY_TASK_ROUTES = {
     "*.purge_*": {"queue": "housekeeping"},
-    "shop.kernel.*": {"queue": "default"},
-    "accounts.*": {"queue": "default"},
-    "catalog.*": {"queue": "default"},
-    "inventory.*": {"queue": "default"},
-    "cart.*": {"queue": "default"},
-    "checkout.*": {"queue": "default"},
     "integrations.erp_*": {"queue": "erp"},
     "integrations.price_*": {"queue": "prices"},
     "integrations.export_*": {"queue": "exports"},
@@ -441,7 +438,7 @@ CELERY_TASK_ROUTES = {
     # Stock feeds run for up to 30 minutes: with the other imports on the bulk worker, never on
     # the queue of the ERP hand-overs.
     "integrations.stock_*": {"queue": "prices"},
-    "integrations.jobs_*": {"queue": "default"},
+    # Every other task (events, the outbox, sweeps) goes to CELERY_TASK_DEFAULT_QUEUE, "default".
 }
 # Every task is idempotent: it is acknowledged only after it ran, and given back to the queue if
 # the worker running it dies.

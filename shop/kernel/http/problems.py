@@ -28,7 +28,7 @@ from shop.kernel.http.renderers import PROBLEM_CONTENT_TYPE
 logger = logging.getLogger(__name__)
 
 
-# DRF's codes that API.md names otherwise.
+# DRF's codes that the shop's contract names otherwise.
 _CODE_ALIASES = {
     "authentication_failed": "not_authenticated",
     "parse_error": "invalid",
@@ -38,7 +38,7 @@ _CODE_ALIASES = {
 
 class Problem(exceptions.APIException):
     """
-    An error with an API.md code and optional extra members, e.g.
+    An error with a problem code of the shop's contract and optional extra members, e.g.
     ``Problem(409, "insufficient_stock", "Not enough stock.", available=3)``.
     """
 
@@ -103,7 +103,7 @@ def _translate(exc: Exception) -> Exception:
 def retry_after(response: HttpResponse) -> HttpResponse:
     """Give a 503 ``response`` a ``Retry-After`` of ``RETRY_AFTER_SECONDS`` unless it has one."""
     if response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE and not response.has_header("Retry-After"):
-        response["Retry-After"] = str(getattr(settings, "RETRY_AFTER_SECONDS", 5))
+        response["Retry-After"] = str(settings.RETRY_AFTER_SECONDS)
     return response
 
 
