@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-#: The largest quantity of one SKU in a cart (API.md: an integer in 1..100).
+#: The largest quantity of one SKU in a cart (the HTTP contract: an integer in 1..100).
 MAX_QUANTITY = 100
 
 

@@ -27,7 +27,7 @@ def cart_for(*, token: uuid.UUID | str, customer_id: int | None, for_update: boo
     locks its row until the end of the transaction.
 
     Anyone holding the token may see an anonymous cart; a customer's cart is visible to that
-    customer only, token or not (API.md: 404 for everyone else, never revealing that it exists).
+    customer only, token or not (the HTTP contract: 404 for everyone else, never revealing that it exists).
     """
     token = parse_token(token)
     if token is None:

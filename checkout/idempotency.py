@@ -1,6 +1,7 @@
 """
-``Idempotency-Key`` for checkout completion (API.md): the same key with the same body replays the
-stored response; with another body it is refused; while the first request runs, it is a conflict.
+``Idempotency-Key`` for checkout completion (the OpenAPI schema of its operation): the same key
+with the same body replays the stored response; with another body it is refused; while the first
+request runs, it is a conflict.
 
 The record is inserted (and committed) before the work starts, so concurrent requests with one
 key meet at the unique constraint: exactly one does the work. A record whose request died without

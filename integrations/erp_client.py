@@ -1,5 +1,6 @@
 """
-The HTTP client of the ERP (API.md, "The ERP") and the circuit breaker in front of it. Private.
+The HTTP client of the ERP (its protocol: integrations/README.md, "ERP simulator") and the
+circuit breaker in front of it. Private.
 
 Standard library only (``http.client``): one request per hand-over, with a connect timeout and a
 read timeout of its own, so that an ERP that hangs costs a worker at most their sum.

@@ -1,9 +1,9 @@
 """
-The ERP simulator: a stand-in for the ERP the shop hands orders to (API.md, "The ERP").
+The ERP simulator: a stand-in for the ERP the shop hands orders to (the protocol below).
 
 Pure standard library and no import of the shop, so that it runs anywhere (``python -m
 integrations.erp_simulator --port 8099`` or ``manage.py run_erp_simulator``) and tests can
-start it on a free port in a thread. It speaks the protocol of API.md:
+start it on a free port in a thread. It speaks the shop's hand-over protocol:
 
 - ``POST /orders`` with ``Idempotency-Key``: 201 ``{erp_reference}``; 200 with the same reference
   for a key seen before (each such POST counts as a delivery);
@@ -212,7 +212,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="The shop's ERP simulator (API.md, 'The ERP').")
+    parser = argparse.ArgumentParser(description="The shop's ERP simulator (the shop's hand-over protocol).")
     add_arguments(parser)
     options = parser.parse_args(argv)
     serve(host=options.host, port=options.port, fail_rate=options.fail_rate, latency_ms=options.latency_ms)

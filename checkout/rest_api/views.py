@@ -1,4 +1,4 @@
-"""Checkout and orders over HTTP: one view per operation (API.md, "Checkout and orders")."""
+"""Checkout and orders over HTTP: one view per operation (the OpenAPI schema, tag checkout)."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status

@@ -1,4 +1,4 @@
-"""ERP hand-overs (API.md, Integrations): staff list them by status and retry dead-lettered ones."""
+"""ERP hand-overs (OpenAPI tag integrations): staff list them by status and retry dead-lettered ones."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema

@@ -1,4 +1,4 @@
-"""Exports (API.md, Integrations): staff start a product feed, follow it and download it."""
+"""Exports (the OpenAPI schema, tag integrations): staff start a product feed, follow it and download it."""
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect

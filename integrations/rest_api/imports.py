@@ -1,4 +1,4 @@
-"""Price and product imports (API.md, Integrations): staff upload a file and follow its job."""
+"""Price and product imports (OpenAPI tag integrations): staff upload a file and follow its job."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view

@@ -1,4 +1,4 @@
-"""Integrations' staff endpoints (API.md, Integrations); each feature adds its paths here."""
+"""Integrations' staff endpoints (the OpenAPI schema, tag integrations); each feature adds its paths here."""
 
 from django.urls import path
 

@@ -116,7 +116,7 @@ class Money:
 
     def as_dict(self) -> dict[str, str]:
         """
-        Return the wire form of API.md, the amount with the currency's minor units:
+        Return the API's wire form, the amount with the currency's minor units:
         ``{"amount": "19.99", "currency": "EUR"}``, ``{"amount": "1.500", "currency": "BHD"}``.
         """
         return {"amount": f"{self.amount:f}", "currency": self.currency}

@@ -1,4 +1,4 @@
-"""Registration, bearer tokens and throttled sign-in (API.md, Accounts)."""
+"""Registration, bearer tokens and throttled sign-in (the OpenAPI schema, tag accounts)."""
 
 import pytest
 from rest_framework.test import APIClient

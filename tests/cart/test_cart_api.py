@@ -1,4 +1,4 @@
-"""The cart's HTTP API as API.md describes it: the flow, prices, stock, limits and bad input."""
+"""The cart's HTTP API as the OpenAPI schema describes it: the flow, prices, stock, limits and bad input."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""The catalog's HTTP API as API.md describes it: list, filters, search, pagination, detail."""
+"""The catalog's HTTP API as the OpenAPI schema describes it: list, filters, search, pagination, detail."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""Checkout and orders through HTTP, as API.md describes them."""
+"""Checkout and orders through HTTP, as the OpenAPI schema describes them."""
 
 import time
 

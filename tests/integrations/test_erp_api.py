@@ -1,4 +1,4 @@
-"""Staff see and retry ERP hand-overs (API.md, Integrations) over HTTP and in the admin."""
+"""Staff see and retry ERP hand-overs (the OpenAPI schema, tag integrations) over HTTP and in the admin."""
 
 import pytest
 from django.contrib.auth import get_user_model

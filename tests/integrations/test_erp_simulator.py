@@ -1,4 +1,4 @@
-"""The shipped ERP simulator speaks API.md's protocol over real HTTP (no database involved)."""
+"""The shipped ERP simulator speaks the shop's hand-over protocol over real HTTP (no database involved)."""
 
 import http.client
 import json

@@ -1,6 +1,6 @@
 """
-Price imports (API.md, Integrations): the upload, the job's validation and report, what it changes
-in the catalog (prices, ``price_from``, ``PriceChanged`` events, the cached detail), the task run
+Price imports (OpenAPI tag integrations): the upload, the job's validation and report, what it
+changes in the catalog (prices, ``price_from``, ``PriceChanged`` events, the cached detail), the task run
 in-process, and the admin's upload form.
 """
 

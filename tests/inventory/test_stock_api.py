@@ -1,4 +1,4 @@
-"""The staff endpoint ``/api/v1/inventory/stock/{sku}/`` as API.md describes it."""
+"""The staff endpoint ``/api/v1/inventory/stock/{sku}/`` as the OpenAPI schema describes it."""
 
 import pytest
 from django.contrib.auth import get_user_model

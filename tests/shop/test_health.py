@@ -1,4 +1,4 @@
-"""Liveness, readiness and metrics as API.md describes them."""
+"""Liveness, readiness and metrics as the OpenAPI schema describes them."""
 
 import datetime
 import io

@@ -15,7 +15,7 @@ with the customer's; sign-out, which revokes the token it is sent with, with a t
 (revoked by the first call, so the others get the 401 of a revoked token).
 
 A schema-valid request may still be refused with a 400 for a rule that a schema cannot state
-(an unknown SKU, a taken e-mail, an empty cart): API.md names those codes, and
+(an unknown SKU, a taken e-mail, an empty cart): the contract names those codes, and
 ``BUSINESS_RULE_CODES`` lists them per operation. Only those operations accept a 400 for valid
 data, and only with one of their codes (``business_rule_code`` below): a 400 ``invalid`` for a
 schema-valid request is always a disagreement between the schema and the view.
@@ -41,7 +41,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 
 MAX_EXAMPLES = 25
 
-# Operations whose contract (API.md) refuses some schema-valid requests with a 400, and the codes
+# Operations whose contract refuses some schema-valid requests with a 400, and the codes
 # (`invalid:<field>`: the code `invalid` with errors for that field alone).
 # A cursor is opaque: only one that the server made can be read.
 BUSINESS_RULE_CODES = {

@@ -1,5 +1,5 @@
 """
-``manage.py run_erp_simulator``: serve the shipped ERP simulator (API.md, "The ERP") at the host
+``manage.py run_erp_simulator``: serve the shipped ERP simulator (integrations/README.md) at the host
 and port of ``ERP_URL``, the address the shop hands orders to (``--host``/``--port`` override).
 """
 
