@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -16,11 +16,7 @@ from shop.kernel.money import (
     is_currency_code,
     validate_currency_code,
 )
-
-SKU_VALIDATOR = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-    "A SKU is 1-64 letters, digits, dots, dashes or underscores.",
-)
+from shop.kernel.sku import SKU_MAX_LENGTH, SKU_VALIDATOR
 
 
 class Category(models.Model):
@@ -91,7 +87,7 @@ class Variant(models.Model):
     """A sellable variant of a product, identified across the shop by its SKU."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
-    sku = models.CharField(max_length=64, unique=True, validators=[SKU_VALIDATOR])
+    sku = models.CharField(max_length=SKU_MAX_LENGTH, unique=True, validators=[SKU_VALIDATOR])
     name = models.CharField(max_length=300)
     position = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)

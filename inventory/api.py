@@ -26,7 +26,8 @@ from inventory.data import (
     StockLine,
     WarehouseStock,
 )
-from inventory.models import MAX_QUANTITY, REFERENCE_MAX_LENGTH, SKU_VALIDATOR
+from inventory.models import MAX_QUANTITY, REFERENCE_MAX_LENGTH
+from shop.kernel.sku import is_sku
 from shop.kernel.text import echo
 
 #: The longest a reservation may be made for (30 days).
@@ -375,7 +376,7 @@ def ensure_warehouse(*, code: str, name: str, priority: int = 0) -> None:
 
 
 def _check_sku(sku: object) -> None:
-    if not isinstance(sku, str) or not SKU_VALIDATOR.regex.match(sku):
+    if not is_sku(sku):
         raise ValueError(f"Not a SKU: {echo(sku)}.")
 
 

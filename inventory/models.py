@@ -8,16 +8,13 @@ the catalog. Every change of ``StockLevel.on_hand`` or ``StockLevel.reserved`` w
 
 import uuid
 
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-SKU_MAX_LENGTH = 64
-SKU_VALIDATOR = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z",
-    "A SKU is 1-64 letters, digits, dots, dashes or underscores.",
-)
+from shop.kernel.sku import SKU_MAX_LENGTH, SKU_VALIDATOR
+
 #: The largest quantity a stock row can hold (PostgreSQL's bigint).
 MAX_QUANTITY = 2**63 - 1
 REFERENCE_MAX_LENGTH = 100

@@ -8,15 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import api
-from inventory.models import SKU_VALIDATOR
 from inventory.rest_api.serializers import StockSerializer, StockUpdateSerializer
 from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
+from shop.kernel.sku import SKU_SCHEMA_PATTERN, SKU_VALIDATOR
 
 SKU_PARAMETER = OpenApiParameter(
     "sku",
-    # SKU_VALIDATOR's rule, as the schema's regular expressions (ECMA 262) write it.
-    {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+    {"type": "string", "pattern": SKU_SCHEMA_PATTERN},
     OpenApiParameter.PATH,
     description="1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit; "
     "anything else is a 400 `invalid`.",
