@@ -2,7 +2,8 @@
 The import-linter contracts in pyproject.toml catch what they are there to catch.
 
 Each test lints a copy of the sources (shop, catalog, pyproject.toml) with one offending module
-added, and checks that exactly the expected contract breaks. No database is needed.
+added, and checks that exactly the expected contract breaks. No database is needed. A first test
+checks that every context is named where README.md's "Adding a context" says.
 """
 
 import os
@@ -11,9 +12,11 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 REPO = Path(__file__).resolve().parents[2]
 # The sibling of the running interpreter, so the venv's import-linter (no `python -m` entry point).
@@ -101,6 +104,33 @@ def remove_root_package(repo: Path, name: str) -> None:
         packages = [package for package in re.findall(r'"([^"]+)"', lines[index]) if package != name]
         lines[index] = f"{key} = [" + ", ".join(f'"{package}"' for package in packages) + "]\n"
     config.write_text("".join(lines))
+
+
+def contexts_on_disk() -> set[str]:
+    """The contexts written: packages with an apps.py and an api.py, at the top or inside shop."""
+    return {
+        ".".join(api.parent.relative_to(REPO).parts)
+        for pattern in ("*/api.py", "shop/*/api.py")
+        for api in REPO.glob(pattern)
+        if (api.parent / "apps.py").is_file()
+    }
+
+
+def test_every_context_is_named_in_each_list_that_governs_it():
+    """A context left out of a list would escape that contract (or not be installed) without a word."""
+    contexts = contexts_on_disk()
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]
+    contracts = {contract["id"]: contract for contract in config["importlinter"]["contracts"]}
+    top_level = {context.split(".")[0] for context in contexts}
+
+    assert "shop.accounts" in contexts and "catalog" in contexts
+    assert set(contracts["contexts"]["layers"]) - {"shop.kernel"} == contexts
+    assert set(contracts["privacy"]["protected_modules"]) == contexts
+    assert set(contracts["inside-contexts"]["containers"]) == contexts
+    assert top_level <= set(config["importlinter"]["root_packages"])
+    assert contexts <= set(settings.INSTALLED_APPS)
+    packaged = config["setuptools"]["packages"]["find"]["include"]
+    assert all(any(fnmatch(package, pattern) for pattern in packaged) for package in top_level)
 
 
 def test_the_sources_as_they_are_keep_every_contract(repo, contract_names):
