@@ -87,6 +87,21 @@ def api_client():
 
 
 @pytest.fixture
+def staff_user(db):
+    """A staff user (``is_staff``), as the staff endpoints require."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
+
+
+@pytest.fixture
+def staff_client(api_client, staff_user):
+    """``api_client`` signed in as ``staff_user``."""
+    api_client.force_authenticate(staff_user)
+    return api_client
+
+
+@pytest.fixture
 def celery_worker(transactional_db, tmp_path):
     """
     Start real workers: ``celery_worker(queues=[...], env={...}, include=[...])`` returns a

@@ -50,15 +50,6 @@ def add(client, token, sku: str, quantity=1):
     return client.post(cart_url(token, "lines"), {"sku": sku, "quantity": quantity}, format="json")
 
 
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code, body
-    return body
-
-
 @pytest.fixture
 def customer():
     """A factory of signed-in clients: ``customer()`` registers an account and returns its client."""

@@ -7,17 +7,9 @@ import pytest
 from cart.models import Cart, CartLine
 from catalog import api as catalog_api
 from catalog.models import Variant
-from tests.cart.conftest import (
-    CARTS,
-    add,
-    assert_problem,
-    cart_url,
-    lines_of,
-    new_cart,
-    product,
-    stock,
-)
+from tests.cart.conftest import CARTS, add, cart_url, lines_of, new_cart, product, stock
 from tests.catalog.factories import ProductFactory, VariantFactory, sellable_product
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,8 @@
 import pytest
 
 from cart.models import Cart
-from tests.cart.conftest import CARTS, add, assert_problem, cart_url, lines_of, new_cart, product
+from tests.cart.conftest import CARTS, add, cart_url, lines_of, new_cart, product
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ stays ``queued`` without ``sent_at``, and the beat task sends it once the broker
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -23,13 +22,6 @@ from tests.celery_worker import wait_for
 from tests.kernel.brokers import broker_at
 
 NOW = datetime.timedelta(0)
-
-
-@pytest.fixture
-def staff_client(api_client, db):
-    staff = get_user_model().objects.create_user("jobs", "jobs@example.com", "pw", is_staff=True)
-    api_client.force_authenticate(staff)
-    return api_client
 
 
 def capture_sends(monkeypatch) -> dict[str, list[str]]:

@@ -17,13 +17,6 @@ def _retry_url(number: str) -> str:
     return f"/api/v1/integrations/handovers/{number}/retry/"
 
 
-@pytest.fixture
-def staff_client(api_client):
-    staff = get_user_model().objects.create_user("erp-staff", "erp-staff@example.com", "pw", is_staff=True)
-    api_client.force_authenticate(staff)
-    return api_client
-
-
 def _handover(number: str, status: str = "pending", **fields) -> ErpHandover:
     return ErpHandover.objects.create(
         order_number=number, payload={"number": number}, status=status, **fields

@@ -25,13 +25,6 @@ def _base_url(settings):
     settings.SHOP_BASE_URL = "https://shop.example/"
 
 
-@pytest.fixture
-def staff_client(api_client, db):
-    staff = get_user_model().objects.create_user("exporter", "exporter@example.com", "pw", is_staff=True)
-    api_client.force_authenticate(staff)
-    return api_client
-
-
 def read_feed(job: ExportJob) -> list[list[str]]:
     with job.file.open("rb") as handle:
         return list(csv.reader(io.StringIO(handle.read().decode("utf-8"))))

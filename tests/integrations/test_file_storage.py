@@ -23,17 +23,11 @@ from integrations.tasks.product_import import product_import_run
 from integrations.tasks.stock_sync import stock_sync_run
 from tests.catalog.factories import sellable_product
 from tests.celery_worker import wait_for
+from tests.problems import assert_problem
 
 EXPORTS = "/api/v1/integrations/exports/"
 PRICE_IMPORTS = "/api/v1/integrations/price-imports/"
 MISSING = "is missing from the file storage"
-
-
-@pytest.fixture
-def staff_client(api_client, db):
-    staff = get_user_model().objects.create_user("files", "files@example.com", "pw", is_staff=True)
-    api_client.force_authenticate(staff)
-    return api_client
 
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
@@ -55,14 +49,6 @@ def stored_job(kind: str) -> ImportJob:
 
 
 TASKS = {"prices": price_import_run, "products": product_import_run, "stock": stock_sync_run}
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 @pytest.mark.django_db

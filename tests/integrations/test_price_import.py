@@ -18,17 +18,11 @@ from integrations.services import price_import as service
 from integrations.tasks import price_import as tasks
 from shop.kernel.models import OutboxMessage
 from tests.catalog.factories import sellable_product
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/integrations/price-imports/"
-
-
-@pytest.fixture
-def staff_client(api_client):
-    staff = get_user_model().objects.create_user("prices", "prices@example.com", "pw", is_staff=True)
-    api_client.force_authenticate(staff)
-    return api_client
 
 
 @pytest.fixture
@@ -71,14 +65,6 @@ def price_events() -> dict[str, dict]:
         message.payload["sku"]: message.payload
         for message in OutboxMessage.objects.filter(event_type="catalog.PriceChanged").order_by("id")
     }
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["code"] == code
-    return body
 
 
 class TestValidFile:

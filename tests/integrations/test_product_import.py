@@ -246,15 +246,6 @@ def test_search_finds_imported_products(catalog_setup, api_client, run):
 URL = "/api/v1/integrations/product-imports/"
 
 
-@pytest.fixture
-def staff_client(api_client):
-    from django.contrib.auth import get_user_model
-
-    staff = get_user_model().objects.create_user("pim", "pim@example.com", "pw", is_staff=True)
-    api_client.force_authenticate(staff)
-    return api_client
-
-
 @pytest.mark.parametrize(
     ("text", "name", "content_type"),
     [

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from inventory.models import StockMovement
 from tests.inventory.factories import WarehouseFactory, levels, lines, stock
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -12,26 +13,10 @@ URL = "/api/v1/inventory/stock/{sku}/"
 
 
 @pytest.fixture
-def staff_client(api_client):
-    staff = get_user_model().objects.create_user("keeper", "keeper@example.com", "pw", is_staff=True)
-    api_client.force_authenticate(staff)
-    return api_client
-
-
-@pytest.fixture
 def customer_client(api_client):
     customer = get_user_model().objects.create_user("customer", "customer@example.com", "pw")
     api_client.force_authenticate(customer)
     return api_client
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["code"] == code
-    assert {"type", "title", "detail"} <= set(body)
-    return body
 
 
 class TestGet:
@@ -108,7 +93,7 @@ class TestGet:
 
 
 class TestPut:
-    def test_sets_on_hand_and_returns_the_stock(self, staff_client):
+    def test_sets_on_hand_and_returns_the_stock(self, staff_client, staff_user):
         from inventory import api
 
         WarehouseFactory(code="main")
@@ -125,7 +110,7 @@ class TestPut:
             "warehouses": [{"code": "main", "on_hand": 7, "reserved": 0}],
         }
         assert list(StockMovement.objects.values_list("kind", "on_hand_delta", "reference")) == [
-            ("adjustment", 7, "staff:keeper")
+            ("adjustment", 7, f"staff:{staff_user.username}")
         ]
 
     def test_an_unknown_sku_is_a_404_and_writes_nothing(self, staff_client):

@@ -5,20 +5,11 @@ from django.urls import path
 from rest_framework.views import APIView
 
 from tests.catalog.factories import sellable_product
+from tests.problems import assert_problem
 
 PRODUCTS = "/api/v1/catalog/products/"
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["title"] and body["detail"] and body["type"]
-    return body
 
 
 @pytest.mark.parametrize(
