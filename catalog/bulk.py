@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Min, OuterRef, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog import cache
@@ -114,10 +114,19 @@ def refresh_price_from(product_ids: Iterable[int]) -> None:
     Product.objects.filter(pk__in=product_ids).update(price_from=Subquery(lowest))
 
 
+def stocked_variants() -> QuerySet[Variant]:
+    """
+    The variants that put their product in stock: active ones in stock. The one rule of a
+    product's ``in_stock`` (a product is in stock if any of its active variants is), for
+    ``refresh_in_stock`` and ``services.stock_flags_set``.
+    """
+    return Variant.objects.filter(is_active=True, in_stock=True)
+
+
 def refresh_in_stock(product_ids: Iterable[int]) -> None:
-    """Recompute ``in_stock`` with one UPDATE: a product is in stock if any of its active variants is."""
+    """Recompute ``in_stock`` of the given products with one UPDATE (see ``stocked_variants``)."""
     Product.objects.filter(pk__in=list(product_ids)).update(
-        in_stock=Exists(Variant.objects.filter(product=OuterRef("pk"), is_active=True, in_stock=True))
+        in_stock=Exists(stocked_variants().filter(product=OuterRef("pk")))
     )
 
 

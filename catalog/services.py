@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from catalog import cache
-from catalog.bulk import refresh_read_models
+from catalog.bulk import refresh_read_models, stocked_variants
 from catalog.events import PriceChanged, ProductChanged
 from catalog.models import Attribute, AttributeValue, Category, Price, Product, Variant
 from inventory import api as inventory_api
@@ -259,7 +259,7 @@ def stock_flags_set(*, sku: str, in_stock: bool) -> None:
     variant_id, product_id = variant
     slug = Product.objects.select_for_update().filter(pk=product_id).values_list("slug", flat=True).first()
     changed = Variant.objects.filter(pk=variant_id).exclude(in_stock=in_stock).update(in_stock=in_stock)
-    product_in_stock = Variant.objects.filter(product_id=product_id, is_active=True, in_stock=True).exists()
+    product_in_stock = stocked_variants().filter(product_id=product_id).exists()
     changed += (
         Product.objects.filter(pk=product_id)
         .exclude(in_stock=product_in_stock)
