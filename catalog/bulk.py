@@ -1,9 +1,9 @@
 """
 The catalog's bulk engine: the set-based writes of imports and bulk loads, and the storefront's
-read models recomputed for a set of products. Each function costs a fixed handful of statements
-whatever the number of rows: on PostgreSQL the rows travel as arrays bound on the server
-(``shop.kernel.db.bound_cursor``, ``unnest``), elsewhere the ORM's bulk statements do the same
-work (the twins of a function sit side by side, ``_x`` and ``_x_postgres``).
+read models recomputed for a set of products. On PostgreSQL each function costs a fixed handful
+of statements whatever the number of rows, which travel as arrays bound on the server
+(``shop.kernel.db.bound_cursor``, ``unnest``); elsewhere the ORM's bulk statements do the same
+work. The twins sit side by side: ``_x`` and ``_x_postgres``, or the two branches of a function.
 
 ``services`` writes one entity at a time and refreshes the read models through
 ``refresh_read_models`` here, so that ``price_from``, ``sku_text`` and ``in_stock`` are computed
@@ -37,7 +37,7 @@ def refresh_read_models(product_ids: Iterable[int]) -> None:
     """
     Recompute ``price_from`` (shop currency), ``sku_text`` and ``in_stock`` of the given products,
     as every write of a variant or price must (``services`` after one entity, ``products_upsert``
-    after a chunk): three statements on PostgreSQL, whatever the number of products.
+    after a chunk): four statements on PostgreSQL, whatever the number of products.
     """
     product_ids = list(product_ids)
     refresh_price_from(product_ids)
@@ -83,9 +83,11 @@ def refresh_price_from(product_ids: Iterable[int]) -> None:
     """
     Recompute ``price_from`` (the lowest price of an active variant in the shop currency, None
     if there is none) with one UPDATE; on PostgreSQL it leaves a product whose lowest price stays
-    the same untouched (no new row version).
+    the same untouched (no new row version). No statement for no products.
     """
     product_ids = list(product_ids)
+    if not product_ids:
+        return
     if connection.vendor == "postgresql":
         product, variant, price = (
             connection.ops.quote_name(model._meta.db_table) for model in (Product, Variant, Price)
