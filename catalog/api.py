@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from catalog import selectors, services
+from catalog import bulk, selectors, services
 from catalog.data import FeedRow, PriceResult, ProductProblems, ProductRow, UpsertResult, VariantInfo
 from shop.kernel.money import PRICE_MAX_WHOLE_DIGITS, Money, exact_amount, is_currency_code, minor_units
 from shop.kernel.text import echo
@@ -160,7 +160,7 @@ def set_prices(*, rows: Sequence[tuple[str, Decimal | str, str]]) -> PriceResult
             raise ValueError(f"{sku} {currency} is given twice.")
         seen.add((sku, currency))
         prices.append((sku, parse_price(amount=amount, currency=currency), currency))
-    changed, unchanged, unknown = services.prices_set_many(prices=prices)
+    changed, unchanged, unknown = bulk.prices_set_many(prices=prices)
     return PriceResult(changed=changed, unchanged=unchanged, unknown_skus=frozenset(unknown))
 
 
@@ -174,7 +174,7 @@ def check_products(*, rows: Sequence[ProductRow]) -> list[ProductProblems]:
     given twice, one belonging to another product, an empty name, an ``is_active`` not a bool).
     An empty ``ProductProblems`` is false.
     """
-    return services.products_check(rows=rows)
+    return bulk.products_check(rows=rows)
 
 
 def upsert_products(*, rows: Sequence[ProductRow]) -> UpsertResult:
@@ -193,9 +193,9 @@ def upsert_products(*, rows: Sequence[ProductRow]) -> UpsertResult:
         ValueError: ``check_products`` finds a problem in a row (nothing is written then); the
             message names the row's product slug.
     """
-    for row, problems in zip(rows, services.products_check(rows=rows), strict=True):
+    for row, problems in zip(rows, bulk.products_check(rows=rows), strict=True):
         if problems:
             raise ValueError(
                 f"Product {row.slug!r}: " + " ".join([*problems.product, *problems.skus.values()])
             )
-    return services.products_upsert(rows=rows)
+    return bulk.products_upsert(rows=rows)

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from catalog import demo, services
+from catalog import bulk, demo, services
 from catalog.models import Attribute, AttributeValue, Category, Price, Product, Variant
 
 PRODUCTS = "/api/v1/catalog/products/"
@@ -129,7 +129,7 @@ class TestCatalogShape:
         before = dict(Product.objects.values_list("pk", "price_from"))
         before_skus = dict(Product.objects.values_list("pk", "sku_text"))
 
-        services.refresh_read_models(before)
+        bulk.refresh_read_models(before)
 
         assert dict(Product.objects.values_list("pk", "price_from")) == before
         assert dict(Product.objects.values_list("pk", "sku_text")) == before_skus

@@ -26,7 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
 
-from catalog import cache, demo, services
+from catalog import bulk, cache, demo, services
 from catalog.models import Attribute, AttributeValue, Category, Price, Product, Variant
 from inventory import api as inventory_api
 
@@ -157,7 +157,7 @@ class Command(BaseCommand):
                     warehouse="MAIN", quantities=chunk, reason="demo stock", announce=False
                 )
         sold_out = [sku for sku, quantity in quantities.items() if quantity == 0]
-        services.stock_flags_set_many(in_stock=False, skus=sold_out)
+        bulk.stock_flags_set_many(in_stock=False, skus=sold_out)
         if verbosity >= 1:
             self.stdout.write(f"Received demo stock for {len(skus):,} SKUs ({len(sold_out):,} sold out).")
 
