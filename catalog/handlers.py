@@ -9,7 +9,7 @@ which events arrive does not matter.
 from catalog import services
 from inventory import api as inventory
 from inventory.events import StockChanged
-from shop.kernel.events import event_handler
+from shop.kernel.subscribers import event_handler
 
 
 @event_handler(StockChanged, name="catalog.on_stock_changed")

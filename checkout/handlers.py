@@ -2,7 +2,7 @@
 
 from checkout import services
 from checkout.events import OrderStatusChanged
-from shop.kernel.events import event_handler
+from shop.kernel.subscribers import event_handler
 
 
 @event_handler(

@@ -2,7 +2,7 @@
 
 from checkout.events import OrderPlaced, OrderStatusChanged
 from integrations.services import erp as erp_services
-from shop.kernel.events import event_handler
+from shop.kernel.subscribers import event_handler
 
 
 # Routed to the ``erp`` queue by its name, with the deliveries it enqueues.

@@ -21,14 +21,16 @@ A job that a worker started and then died on is not this module's business: its 
 acknowledged late (``acks_late``, ``reject_on_worker_lost``), so the broker delivers it again.
 """
 
+import functools
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import ExportJob, ImportJob
-from shop.kernel import heartbeats
+from shop.kernel import handoff, heartbeats
 
 logger = logging.getLogger(__name__)
 
@@ -40,23 +42,20 @@ UNSENT_AFTER = timedelta(seconds=15)
 OVERTAKEN_MARGIN = timedelta(seconds=2)
 
 
-def _task(job: ImportJob | ExportJob):
-    """The Celery task that runs ``job`` (imported here: tasks call services, not the reverse)."""
-    from integrations.tasks import exports, price_import, product_import, stock_sync
-
+def _task_name(job: ImportJob | ExportJob) -> str:
+    """The name of the Celery task that runs ``job`` (``integrations.tasks``, which call services)."""
     if isinstance(job, ExportJob):
-        return exports.export_feed
+        return "integrations.export_feed"
     return {
-        ImportJob.Kind.PRICES: price_import.price_import_run,
-        ImportJob.Kind.PRODUCTS: product_import.product_import_run,
-        ImportJob.Kind.STOCK: stock_sync.stock_sync_run,
+        ImportJob.Kind.PRICES: "integrations.price_import_run",
+        ImportJob.Kind.PRODUCTS: "integrations.product_import_run",
+        ImportJob.Kind.STOCK: "integrations.stock_sync_run",
     }[job.kind]
 
 
 def _queue(job: ImportJob | ExportJob) -> str:
     """The queue the task of ``job`` is routed to (``CELERY_TASK_ROUTES``)."""
-    task = _task(job)
-    return task.app.amqp.router.route({}, task.name)["queue"].name
+    return current_app.amqp.router.route({}, _task_name(job))["queue"].name
 
 
 def send(job: ImportJob | ExportJob) -> bool:
@@ -64,10 +63,11 @@ def send(job: ImportJob | ExportJob) -> bool:
     Send the task of ``job`` to its queue and record ``sent_at``; False (logged) if the broker
     is unreachable: the job stays ``queued`` and ``send_unsent`` sends it later.
     """
-    try:
-        _task(job).delay(str(job.pk))
-    except Exception:
-        logger.warning("Could not send %s; it stays queued and is sent again later.", job, exc_info=True)
+    if not handoff.send(
+        _task_name(job),
+        args=[str(job.pk)],
+        unsent=f"Could not send {job}; it stays queued and is sent again later.",
+    ):
         return False
     type(job).objects.filter(pk=job.pk).update(sent_at=timezone.now())
     return True
@@ -75,7 +75,7 @@ def send(job: ImportJob | ExportJob) -> bool:
 
 def send_on_commit(job: ImportJob | ExportJob) -> None:
     """Send the task of ``job`` once the current transaction commits (never raises there)."""
-    transaction.on_commit(lambda: send(job))
+    transaction.on_commit(functools.partial(send, job))
 
 
 def send_unsent(*, older_than: timedelta = UNSENT_AFTER) -> int:

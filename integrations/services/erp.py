@@ -34,6 +34,7 @@ from django.utils import timezone
 from checkout import api as checkout_api
 from integrations import erp_client
 from integrations.models import ErpHandover
+from shop.kernel import handoff
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +67,12 @@ def _due() -> Q:
 
 def _enqueue(order_number: str, *, countdown: float = 0) -> None:
     """Send the delivery task after commit; if the broker is down, the sweep sends it later."""
-    from integrations.tasks.erp import erp_deliver_handover
-
-    def send():
-        try:
-            erp_deliver_handover.apply_async(args=[order_number], countdown=max(countdown, 0))
-        except Exception:
-            logger.warning(
-                "Could not enqueue the hand-over of %s; the sweep will.", order_number, exc_info=True
-            )
-
-    transaction.on_commit(send)
+    handoff.send_on_commit(
+        "integrations.erp_deliver_handover",
+        args=[order_number],
+        countdown=max(countdown, 0),
+        unsent=f"Could not enqueue the hand-over of {order_number}; the sweep will.",
+    )
 
 
 @transaction.atomic

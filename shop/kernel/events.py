@@ -1,34 +1,31 @@
 """
-Events: the base class, publication through the outbox, and subscription by Celery task.
+Events: the base class and publication through the outbox.
 
 A context announces a fact by calling ``publish(SomethingHappened(...))`` inside the transaction
 that makes it true. The event is written to the outbox table in that transaction, so a rollback
 publishes nothing; the relay (``shop.kernel.outbox``) hands it to the subscribed Celery tasks
-after commit, at least once. Subscribers are declared with ``event_handler``, which makes them
-idempotent through the inbox table.
+after commit, at least once. The subscribing side, ``event_handler`` and the inbox that makes
+handlers idempotent, is ``shop.kernel.subscribers``.
 """
 
 import dataclasses
 import datetime
 import functools
 import json
-import logging
 import types
 import typing
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from celery import shared_task
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-logger = logging.getLogger(__name__)
+from shop.kernel import handoff
 
 _EVENT_TYPES: dict[str, type["Event"]] = {}
-_SUBSCRIBERS: dict[str, set[str]] = {}
 OUTBOX_COPY_MIN_EVENTS = 100  # publish_many writes this many events or more with COPY on PostgreSQL
 
 
@@ -189,6 +186,7 @@ def _copy_to_outbox(connection, rows: list[tuple[str, int, str]], now: datetime.
 
 
 def _relay_on_commit() -> None:
+    """Trigger the relay when the transaction commits: once, however many events it published."""
     connection = transaction.get_connection()
     if not any(callback is _trigger_relay for _, callback, _ in connection.run_on_commit):
         transaction.on_commit(_trigger_relay)
@@ -196,58 +194,6 @@ def _relay_on_commit() -> None:
 
 def _trigger_relay() -> None:
     """Ask a worker to relay the outbox now; if the broker is down, the beat sweep will."""
-    from shop.kernel.tasks import relay_outbox
-
-    try:
-        relay_outbox.apply_async()
-    except Exception:
-        logger.warning("Could not trigger the outbox relay; the sweep will deliver.", exc_info=True)
-
-
-def subscribe(event_cls: type[Event], task_name: str) -> None:
-    """Deliver every event of ``event_cls`` to the Celery task named ``task_name``."""
-    _SUBSCRIBERS.setdefault(event_cls.event_type, set()).add(task_name)
-
-
-def subscribers(event_type: str) -> list[str]:
-    """Return the names of the tasks subscribed to ``event_type``, in a stable order."""
-    return sorted(_SUBSCRIBERS.get(event_type, ()))
-
-
-def event_handler(event_cls: type[Event], *, name: str, **task_options) -> Callable:
-    """
-    Declare ``fn(event)`` a subscriber of ``event_cls``, run by a Celery task called ``name``.
-
-    The handler runs at most once per event and consumer: the inbox row and the handler's writes
-    commit together, so a redelivered event is acknowledged without effect. A handler that
-    raises leaves no inbox row and is retried by Celery (``task_options`` may set retries).
-    """
-
-    def decorator(fn: Callable[[Event], None]):
-        @shared_task(name=name, **task_options)
-        def task(envelope: dict) -> bool:
-            return consume_once(consumer=name, envelope=envelope, handler=fn, event_cls=event_cls)
-
-        subscribe(event_cls, name)
-        task.handler = fn
-        return task
-
-    return decorator
-
-
-def consume_once(*, consumer: str, envelope: dict, handler: Callable, event_cls: type[Event]) -> bool:
-    """Run ``handler`` for the event in ``envelope`` unless ``consumer`` already has; True if it ran."""
-    from shop.kernel.models import ProcessedEvent
-
-    if envelope["type"] != event_cls.event_type:
-        raise ValueError(f"{consumer} expects {event_cls.event_type}, got {envelope['type']}.")
-    event = event_cls.from_payload(envelope["payload"])
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                ProcessedEvent.objects.create(event_id=envelope["id"], consumer=consumer)
-        except IntegrityError:
-            logger.info("%s already handled event %s", consumer, envelope["id"])
-            return False
-        handler(event)
-    return True
+    handoff.send(
+        "shop.kernel.relay_outbox", unsent="Could not trigger the outbox relay; the sweep will deliver."
+    )

@@ -5,7 +5,7 @@ Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``, so relays running t
 on-commit trigger, the beat sweep, several workers) never send a row twice. A row is marked sent
 only in the transaction that claimed it and after the broker took every message; if the broker
 fails, the transaction rolls back and the row waits for the next sweep. Delivery is therefore at
-least once, and consumers are idempotent (``shop.kernel.events.consume_once``).
+least once, and consumers are idempotent (``shop.kernel.subscribers.consume_once``).
 
 The broker's acceptance is not the end of it: a message can still be lost after that (Redis
 restarted without persistence, a worker killed inside the handler and its message held back for
@@ -24,8 +24,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from shop.kernel.events import subscribers
 from shop.kernel.models import OutboxMessage, ProcessedEvent
+from shop.kernel.subscribers import subscribers
 
 logger = logging.getLogger(__name__)
 

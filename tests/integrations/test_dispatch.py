@@ -19,7 +19,7 @@ from integrations.tasks import stock_sync as stock_tasks
 from shop.kernel import heartbeats
 from tests.catalog.factories import sellable_product
 from tests.celery_worker import wait_for
-from tests.kernel.brokers import broker_at
+from tests.kernel.brokers import broker_at, intercept
 
 NOW = datetime.timedelta(0)
 
@@ -33,8 +33,8 @@ def capture_sends(monkeypatch) -> dict[str, list[str]]:
         product_tasks.product_import_run,
         stock_tasks.stock_sync_run,
     ):
-        monkeypatch.setattr(
-            task, "delay", lambda job_id, name=task.name: messages.setdefault(name, []).append(job_id)
+        intercept(
+            monkeypatch, task, lambda job_id, name=task.name: messages.setdefault(name, []).append(job_id)
         )
     return messages
 

@@ -18,6 +18,7 @@ from integrations.services import price_import as service
 from integrations.tasks import price_import as tasks
 from shop.kernel.models import OutboxMessage
 from tests.catalog.factories import sellable_product
+from tests.kernel.brokers import intercept
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ URL = "/api/v1/integrations/price-imports/"
 @pytest.fixture
 def run_on_commit(monkeypatch, django_capture_on_commit_callbacks):
     """The enqueued task runs in this process when the upload commits (the worker's job, eagerly)."""
-    monkeypatch.setattr(tasks.price_import_run, "delay", lambda job_id: tasks.price_import_run(job_id))
+    intercept(monkeypatch, tasks.price_import_run, lambda job_id: tasks.price_import_run(job_id))
     return django_capture_on_commit_callbacks
 
 
@@ -350,7 +351,7 @@ class TestTheJob:
         from shop.celery import app
 
         sent = []
-        monkeypatch.setattr(tasks.price_import_run, "delay", lambda job_id: sent.append(job_id))
+        intercept(monkeypatch, tasks.price_import_run, lambda job_id: sent.append(job_id))
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = upload(staff_client, "sku,amount,currency\nA,1,EUR\n")
         assert response.json()["status"] == "queued" and sent == []
@@ -462,7 +463,7 @@ class TestAdmin:
 
     def test_send_again_enqueues_queued_price_jobs(self, client, monkeypatch):
         sent = []
-        monkeypatch.setattr(tasks.price_import_run, "delay", lambda job_id: sent.append(job_id))
+        intercept(monkeypatch, tasks.price_import_run, lambda job_id: sent.append(job_id))
         admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
         client.force_login(admin)
         queued = ImportJob.objects.create(kind="prices", file="imports/a.csv")

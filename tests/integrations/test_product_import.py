@@ -21,6 +21,7 @@ from integrations.services import product_import as service
 from integrations.tasks import product_import as tasks
 from shop.kernel.models import OutboxMessage
 from tests.catalog.factories import AttributeFactory, CategoryFactory, sellable_product
+from tests.kernel.brokers import intercept
 
 pytestmark = pytest.mark.django_db
 
@@ -218,7 +219,7 @@ def test_upload_checks():
 
 
 def test_task_runs_in_process_on_commit(catalog_setup, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(tasks.product_import_run, "delay", lambda job_id: tasks.product_import_run(job_id))
+    intercept(monkeypatch, tasks.product_import_run, lambda job_id: tasks.product_import_run(job_id))
     with django_capture_on_commit_callbacks(execute=True):
         job = service.product_import_create(upload=feed(VALID_CSV))
     job.refresh_from_db()
@@ -270,7 +271,7 @@ URL = "/api/v1/integrations/product-imports/"
 def test_endpoints_upload_and_show_the_job(
     catalog_setup, staff_client, monkeypatch, django_capture_on_commit_callbacks, text, name, content_type
 ):
-    monkeypatch.setattr(tasks.product_import_run, "delay", lambda job_id: tasks.product_import_run(job_id))
+    intercept(monkeypatch, tasks.product_import_run, lambda job_id: tasks.product_import_run(job_id))
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(URL, {"file": feed(text, name, content_type)}, format="multipart")
     assert response.status_code == 202, response.content
@@ -475,9 +476,9 @@ def admin_client(client):
 
 @pytest.fixture
 def sent(monkeypatch):
-    """The job ids handed to the broker (``delay``), in order."""
+    """The job ids sent to the product import task instead of the broker, in order."""
     sent: list[str] = []
-    monkeypatch.setattr(tasks.product_import_run, "delay", lambda job_id: sent.append(job_id))
+    intercept(monkeypatch, tasks.product_import_run, lambda job_id: sent.append(job_id))
     return sent
 
 
@@ -573,8 +574,8 @@ class TestAdmin:
 
         prices_sent: list[str] = []
         stock_sent: list[str] = []
-        monkeypatch.setattr(price_tasks.price_import_run, "delay", lambda job_id: prices_sent.append(job_id))
-        monkeypatch.setattr(stock_tasks.stock_sync_run, "delay", lambda job_id: stock_sent.append(job_id))
+        intercept(monkeypatch, price_tasks.price_import_run, lambda job_id: prices_sent.append(job_id))
+        intercept(monkeypatch, stock_tasks.stock_sync_run, lambda job_id: stock_sent.append(job_id))
         queued_products = ImportJob.objects.create(kind="products", file="imports/p.csv")
         done_products = ImportJob.objects.create(kind="products", file="imports/q.csv", status="done")
         queued_prices = ImportJob.objects.create(kind="prices", file="imports/a.csv")
@@ -605,7 +606,7 @@ class TestAdmin:
         def broker_down(job_id):
             raise ConnectionError("broker down")
 
-        monkeypatch.setattr(tasks.product_import_run, "delay", broker_down)
+        intercept(monkeypatch, tasks.product_import_run, broker_down)
         job = ImportJob.objects.create(kind="products", file="imports/p.csv")
 
         response = admin_client.post(

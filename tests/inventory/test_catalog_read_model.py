@@ -8,8 +8,8 @@ import pytest
 from catalog.handlers import on_stock_changed
 from catalog.models import Product, Variant
 from inventory import api
-from shop.kernel.events import subscribers
 from shop.kernel.models import OutboxMessage
+from shop.kernel.subscribers import subscribers
 from tests.catalog.factories import sellable_product
 from tests.inventory.factories import expire, lines, stock
 

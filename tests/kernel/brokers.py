@@ -4,8 +4,9 @@ Real brokers for the outbox tests: a dead one (nothing listens on its port), the
 (``tests.redis_server``) that ``broker_at`` points the app at.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 
@@ -28,6 +29,23 @@ def _set_broker_url(url: str) -> None:
     """
     celery_app.conf.broker_url = url
     celery_app.conf.CELERY_BROKER_URL = url
+
+
+def intercept(monkeypatch, task, fn: Callable[..., Any]) -> None:
+    """
+    From now on, a message this process sends for ``task`` (a Celery task or its name) calls
+    ``fn(*args, **kwargs)`` here instead of reaching the broker (``fn`` may run the task, record
+    the call or raise as a broker would); messages for other tasks go on as before.
+    """
+    name = getattr(task, "name", task)
+    send_task = celery_app.send_task
+
+    def sending(task_name, args=None, kwargs=None, **options):
+        if task_name != name:
+            return send_task(task_name, args=args, kwargs=kwargs, **options)
+        return fn(*(args or ()), **(kwargs or {}))
+
+    monkeypatch.setattr(celery_app, "send_task", sending)
 
 
 class BrokerOutage:

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from shop.kernel.events import Event, event_handler
+from shop.kernel.events import Event
+from shop.kernel.subscribers import event_handler
 
 QUEUE = "shop-test-kernel-outbox"
 CONSUMER = "tests.kernel.record_probe"

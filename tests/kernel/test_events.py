@@ -18,8 +18,9 @@ from catalog.events import PriceChanged, ProductChanged
 from catalog.models import Category, Product
 from catalog.services import category_create, price_set, product_create, variant_create
 from shop.kernel import events
-from shop.kernel.events import Event, consume_once, publish
+from shop.kernel.events import Event, publish
 from shop.kernel.models import OutboxMessage, ProcessedEvent
+from shop.kernel.subscribers import consume_once
 from tests.kernel.subscriber_tasks import CONSUMER, OutboxProbe, record_probe
 
 pytestmark = pytest.mark.django_db

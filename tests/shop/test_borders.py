@@ -236,3 +236,25 @@ def test_importing_the_project_wiring_breaks_the_wiring_contract(
 
     assert_broken(result, contract_names, "wiring")
     assert f"- {link} (l.1)" in result.stdout
+
+
+def test_a_service_importing_a_task_breaks_the_layers_inside_a_context(repo, contract_names):
+    dispatch = repo / "integrations" / "services" / "dispatch.py"
+    dispatch.write_text(
+        dispatch.read_text() + "\nfrom integrations.tasks import exports  # noqa: E402, F401\n"
+    )
+
+    result = lint(repo)
+
+    assert_broken(result, contract_names, "inside-contexts")
+    assert "integrations.services.dispatch -> integrations.tasks.exports" in result.stdout
+
+
+def test_the_kernels_events_importing_its_tasks_breaks_the_kernel_events_layers(repo, contract_names):
+    events = repo / "shop" / "kernel" / "events.py"
+    events.write_text(events.read_text() + "\nfrom shop.kernel import tasks  # noqa: E402, F401\n")
+
+    result = lint(repo)
+
+    assert_broken(result, contract_names, "kernel-events")
+    assert "shop.kernel.events is not allowed to import shop.kernel.tasks" in result.stdout

@@ -1,0 +1,70 @@
+"""
+Subscribers: the registry of the Celery tasks each event type is delivered to, and the inbox that
+runs a handler at most once per event.
+
+A context declares a subscriber in its ``handlers.py`` with ``event_handler``; the relay
+(``shop.kernel.outbox``) reads the registry (``subscribers``) to send each outbox row to its
+tasks, and the task runs the handler through ``consume_once``, whose inbox row
+(``ProcessedEvent``) commits with the handler's writes. Publishing is ``shop.kernel.events``.
+"""
+
+import logging
+from collections.abc import Callable
+
+from celery import shared_task
+from django.db import IntegrityError, transaction
+
+from shop.kernel.events import Event
+
+logger = logging.getLogger(__name__)
+
+_SUBSCRIBERS: dict[str, set[str]] = {}
+
+
+def subscribe(event_cls: type[Event], task_name: str) -> None:
+    """Deliver every event of ``event_cls`` to the Celery task named ``task_name``."""
+    _SUBSCRIBERS.setdefault(event_cls.event_type, set()).add(task_name)
+
+
+def subscribers(event_type: str) -> list[str]:
+    """Return the names of the tasks subscribed to ``event_type``, in a stable order."""
+    return sorted(_SUBSCRIBERS.get(event_type, ()))
+
+
+def event_handler(event_cls: type[Event], *, name: str, **task_options) -> Callable:
+    """
+    Declare ``fn(event)`` a subscriber of ``event_cls``, run by a Celery task called ``name``.
+
+    The handler runs at most once per event and consumer: the inbox row and the handler's writes
+    commit together, so a redelivered event is acknowledged without effect. A handler that
+    raises leaves no inbox row and is retried by Celery (``task_options`` may set retries).
+    """
+
+    def decorator(fn: Callable[[Event], None]):
+        @shared_task(name=name, **task_options)
+        def task(envelope: dict) -> bool:
+            return consume_once(consumer=name, envelope=envelope, handler=fn, event_cls=event_cls)
+
+        subscribe(event_cls, name)
+        task.handler = fn
+        return task
+
+    return decorator
+
+
+def consume_once(*, consumer: str, envelope: dict, handler: Callable, event_cls: type[Event]) -> bool:
+    """Run ``handler`` for the event in ``envelope`` unless ``consumer`` already has; True if it ran."""
+    from shop.kernel.models import ProcessedEvent
+
+    if envelope["type"] != event_cls.event_type:
+        raise ValueError(f"{consumer} expects {event_cls.event_type}, got {envelope['type']}.")
+    event = event_cls.from_payload(envelope["payload"])
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProcessedEvent.objects.create(event_id=envelope["id"], consumer=consumer)
+        except IntegrityError:
+            logger.info("%s already handled event %s", consumer, envelope["id"])
+            return False
+        handler(event)
+    return True
