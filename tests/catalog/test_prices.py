@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from catalog import api as catalog_api
 from catalog.models import Price
@@ -40,11 +39,6 @@ class TestSetPrice:
 
 
 class TestAdmin:
-    @pytest.fixture
-    def admin_client(self, client):
-        client.force_login(get_user_model().objects.create_superuser("staff", "staff@example.com", "pw"))
-        return client
-
     @staticmethod
     def form(variant, currency: str, amount: str) -> dict:
         return {

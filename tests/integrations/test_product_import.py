@@ -466,15 +466,6 @@ ADMIN_ADD = "/admin/integrations/importjob/add/"
 
 
 @pytest.fixture
-def admin_client(client):
-    from django.contrib.auth import get_user_model
-
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-    client.force_login(admin)
-    return client
-
-
-@pytest.fixture
 def sent(monkeypatch):
     """The job ids sent to the product import task instead of the broker, in order."""
     sent: list[str] = []
@@ -536,13 +527,20 @@ class TestAdmin:
         ],
     )
     def test_a_bad_file_shows_the_apis_message_and_nothing_is_stored(
-        self, admin_client, sent, django_capture_on_commit_callbacks, text, name, content_type, code
+        self,
+        admin_client,
+        admin_user,
+        sent,
+        django_capture_on_commit_callbacks,
+        text,
+        name,
+        content_type,
+        code,
     ):
-        from django.contrib.auth import get_user_model
         from rest_framework.test import APIClient
 
         api = APIClient()
-        api.force_authenticate(get_user_model().objects.get(username="admin"))
+        api.force_authenticate(admin_user)
         problem = api.post(
             "/api/v1/integrations/product-imports/",
             {"file": feed(text, name, content_type)},

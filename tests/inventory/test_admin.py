@@ -1,7 +1,6 @@
 """The inventory's admin: warehouses edited through the services, the rest read-only."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from inventory import api
 from inventory.models import Reservation, StockLevel, StockMovement, Warehouse
@@ -9,12 +8,6 @@ from shop.kernel.models import OutboxMessage
 from tests.inventory.factories import lines, stock
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
-    return client
 
 
 def test_pages_open_and_stock_cannot_be_edited(admin_client):
