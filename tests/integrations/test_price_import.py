@@ -12,12 +12,13 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import api as catalog_api
+from catalog.events import PriceChanged
 from integrations.models import ImportJob
 from integrations.services import importing
 from integrations.services import price_import as service
 from integrations.tasks import price_import as tasks
-from shop.kernel.models import OutboxMessage
 from tests.catalog.factories import sellable_product
+from tests.events import forget_published, published
 from tests.kernel.brokers import intercept
 from tests.problems import assert_problem
 
@@ -62,17 +63,14 @@ def price(sku: str, currency: str = "EUR") -> Decimal | None:
 
 
 def price_events() -> dict[str, dict]:
-    return {
-        message.payload["sku"]: message.payload
-        for message in OutboxMessage.objects.filter(event_type="catalog.PriceChanged").order_by("id")
-    }
+    return {payload["sku"]: payload for payload in published(PriceChanged)}
 
 
 class TestValidFile:
     def test_every_row_is_applied_and_reported(self, staff_client, run_on_commit):
         mug = sellable_product(price=["10.00", "10.00"], skus=["MUG-1", "MUG-2"])
         sellable_product(price="5.00", skus=["TEA-1"])
-        OutboxMessage.objects.all().delete()
+        forget_published()
 
         job = imported(
             staff_client,
@@ -89,10 +87,8 @@ class TestValidFile:
         )
         mug.refresh_from_db()
         assert mug.price_from == Decimal("8.50")
-        events = OutboxMessage.objects.filter(event_type="catalog.PriceChanged")
         payloads = sorted(
-            (m.payload["sku"], m.payload["currency"], m.payload["amount"], m.payload["previous_amount"])
-            for m in events
+            (p["sku"], p["currency"], p["amount"], p["previous_amount"]) for p in published(PriceChanged)
         )
         # TEA-1 in EUR did not change: no event.
         assert payloads == [
@@ -124,7 +120,7 @@ class TestValidFile:
 class TestInvalidRows:
     def test_every_bad_row_is_rejected_with_its_number(self, staff_client, run_on_commit):
         sellable_product(price="10.00", skus=["OK-1"])
-        OutboxMessage.objects.all().delete()
+        forget_published()
         rows = [
             "NOPE-1,1.00,EUR",  # 2 unknown SKU
             "OK-1,abc,EUR",  # 3 not a decimal
@@ -480,7 +476,7 @@ class TestCatalogSetPrices:
 
     def test_reports_changed_unchanged_and_unknown(self, django_capture_on_commit_callbacks):
         sellable_product(price=["10.00", "20.00"], skus=["SP-1", "SP-2"])
-        OutboxMessage.objects.all().delete()
+        forget_published()
 
         with django_capture_on_commit_callbacks(execute=True):
             result = catalog_api.set_prices(
@@ -493,7 +489,7 @@ class TestCatalogSetPrices:
 
     def test_a_new_currency_is_a_change_from_nothing_and_unknown_rows_count_once_each(self):
         sellable_product(price="10.00", skus=["NC-1"])
-        OutboxMessage.objects.all().delete()
+        forget_published()
 
         result = catalog_api.set_prices(
             rows=[
@@ -514,7 +510,7 @@ class TestCatalogSetPrices:
         products = [
             sellable_product(price=["50.00", "60.00"], skus=[f"LC-{n}-A", f"LC-{n}-B"]) for n in range(80)
         ]
-        OutboxMessage.objects.all().delete()
+        forget_published()
         rows = [
             (f"LC-{n}-{side}", f"{n + 1}.{'25' if side == 'A' else '75'}", "EUR")
             for n in range(80)
@@ -524,8 +520,7 @@ class TestCatalogSetPrices:
         result = catalog_api.set_prices(rows=rows)
 
         assert (result.changed, result.unchanged, result.unknown_skus) == (160, 0, frozenset())
-        events = OutboxMessage.objects.filter(event_type="catalog.PriceChanged").order_by("id")
-        assert [(e.payload["sku"], e.payload["amount"], e.payload["previous_amount"]) for e in events] == [
+        assert [(p["sku"], p["amount"], p["previous_amount"]) for p in published(PriceChanged)] == [
             (sku, amount, "50.00" if sku.endswith("A") else "60.00") for sku, amount, _ in rows
         ]
         for n, product in enumerate(products):

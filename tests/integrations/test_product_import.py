@@ -14,13 +14,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import api as catalog_api
 from catalog.data import ProductRow, VariantRow
+from catalog.events import ProductChanged
 from catalog.models import Product, Variant
 from integrations.models import ImportJob
 from integrations.services import importing
 from integrations.services import product_import as service
 from integrations.tasks import product_import as tasks
-from shop.kernel.models import OutboxMessage
 from tests.catalog.factories import AttributeFactory, CategoryFactory, sellable_product
+from tests.events import published
 from tests.kernel.brokers import intercept
 
 pytestmark = pytest.mark.django_db
@@ -108,8 +109,7 @@ def test_csv_feed_creates_products_and_variants(catalog_setup, api_client, run):
     stove = api_client.get(f"{DETAIL}pocket-stove/").json()
     assert [(v["sku"], v["name"]) for v in stove["variants"]] == [("STV-9", "Pocket Stove")]
     assert Product.objects.get(slug="alpine-tent").sku_text == "TNT-1-G TNT-1-R"
-    events = OutboxMessage.objects.filter(event_type="catalog.ProductChanged").order_by("id")
-    payloads = {message.payload["slug"]: message.payload for message in events}
+    payloads = {payload["slug"]: payload for payload in published(ProductChanged)}
     assert payloads["alpine-tent"]["change"] == "created"
     assert payloads["alpine-tent"]["skus"] == ["TNT-1-G", "TNT-1-R"]
     assert payloads["pocket-stove"]["skus"] == ["STV-9"]
@@ -143,11 +143,11 @@ def test_jsonl_feed_and_second_run_updates_without_duplicating(catalog_setup, ap
         "volume-l": "1.5000",
         "waterproof": True,
     }
-    events_before = OutboxMessage.objects.filter(event_type="catalog.ProductChanged").count()
+    events_before = len(published(ProductChanged))
 
     again = run(feed(text, "products.jsonl", "application/jsonl"))
     assert (again.status, again.rows_applied) == ("done", 2)
-    assert OutboxMessage.objects.filter(event_type="catalog.ProductChanged").count() == events_before
+    assert len(published(ProductChanged)) == events_before
 
     for line in lines:
         line["product_name"] = "Storm Lantern"
@@ -160,8 +160,8 @@ def test_jsonl_feed_and_second_run_updates_without_duplicating(catalog_setup, ap
     body = api_client.get(f"{DETAIL}lantern/").json()  # the cached detail was dropped on commit
     assert body["name"] == "Storm Lantern"
     assert [v["name"] for v in body["variants"]] == ["Small", "XL"]
-    last = OutboxMessage.objects.filter(event_type="catalog.ProductChanged").order_by("id").last()
-    assert (last.payload["slug"], last.payload["change"]) == ("lantern", "updated")
+    last = published(ProductChanged)[-1]
+    assert (last["slug"], last["change"]) == ("lantern", "updated")
 
 
 def test_mixed_csv_reports_exact_row_errors(catalog_setup, run):
@@ -307,11 +307,7 @@ def list_entry(api_client, slug: str) -> dict | None:
 
 
 def product_changes(slug: str) -> list[str]:
-    return [
-        message.payload["change"]
-        for message in OutboxMessage.objects.filter(event_type="catalog.ProductChanged").order_by("id")
-        if message.payload["slug"] == slug
-    ]
+    return [payload["change"] for payload in published(ProductChanged, slug=slug)]
 
 
 def test_a_deactivated_variant_leaves_price_from_stock_and_the_product_page(catalog_setup, api_client, run):
