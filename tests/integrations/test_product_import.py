@@ -13,7 +13,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import api as catalog_api
-from catalog.data import ProductRow, VariantRow
 from catalog.events import ProductChanged
 from catalog.models import Product, Variant
 from integrations.models import ImportJob
@@ -227,13 +226,6 @@ def test_task_runs_in_process_on_commit(catalog_setup, monkeypatch, django_captu
     assert service.product_import_run(job_id=job.pk) is None  # done: left alone
 
 
-def test_upsert_products_refuses_a_bad_row_naming_its_slug(catalog_setup):
-    rows = [ProductRow(slug="fine", name="Fine", category_slug="caves", variants=(VariantRow("F-1", "F"),))]
-    with pytest.raises(ValueError, match="'fine'"):
-        catalog_api.upsert_products(rows=rows)
-    assert not Product.objects.filter(slug="fine").exists()
-
-
 @pytest.mark.postgres
 def test_search_finds_imported_products(catalog_setup, api_client, run):
     run(feed(VALID_CSV))
@@ -433,27 +425,6 @@ def test_upload_checks_of_the_active_header():
     with pytest.raises(importing.ImportFileInvalid) as exc:
         service.check_upload(feed(HEADER_ACTIVE))
     assert exc.value.code == "empty"
-
-
-def test_upsert_products_writes_is_active_and_check_products_wants_a_bool(catalog_setup):
-    sellable_product(slug="kettle", price=["30.00", "20.00"], skus=["K-BIG", "K-SMALL"])
-    row = ProductRow(
-        slug="kettle",
-        name="Kettle",
-        category_slug="stoves",
-        variants=(VariantRow("K-BIG", "Big"), VariantRow("K-SMALL", "Small", is_active=False)),
-    )
-
-    result = catalog_api.upsert_products(rows=[row])
-
-    assert (result.products_updated, result.variants_updated) == (1, 2)
-    assert Product.objects.get(slug="kettle").price_from == Decimal("30.00")
-    odd = ProductRow(
-        slug="kettle", name="Kettle", category_slug="stoves", variants=(VariantRow("K-BIG", "Big", "no"),)
-    )
-    assert catalog_api.check_products(rows=[odd])[0].skus == {
-        "K-BIG": "SKU 'K-BIG': is_active must be True or False."
-    }
 
 
 # --- the admin ---------------------------------------------------------------------------------
