@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from catalog import api, cache, services
 from catalog.events import PriceChanged, ProductChanged
@@ -41,17 +40,15 @@ def test_price_change_through_the_api_is_visible_at_once(api_client, django_capt
 
 
 def test_price_change_through_the_admin_is_visible_at_once(
-    api_client, client, django_capture_on_commit_callbacks
+    api_client, admin_client, django_capture_on_commit_callbacks
 ):
     product = sellable_product(price="10.00", skus=["LAMP-1"])
     variant = product.variants.get()
     price = variant.prices.get()
     detail(api_client, product)
-    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(staff)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
+        response = admin_client.post(
             f"/admin/catalog/variant/{variant.pk}/change/",
             {
                 "product": product.pk,
@@ -80,12 +77,10 @@ def test_price_change_through_the_admin_is_visible_at_once(
 
 
 def test_product_rename_through_the_admin_publishes_and_invalidates(
-    api_client, client, django_capture_on_commit_callbacks
+    api_client, admin_client, django_capture_on_commit_callbacks
 ):
     product = sellable_product(name="Old name")
     detail(api_client, product)
-    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(staff)
     before = len(published(ProductChanged))
     management = {
         f"{prefix}-{name}": value
@@ -112,7 +107,7 @@ def test_product_rename_through_the_admin_publishes_and_invalidates(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
+        response = admin_client.post(
             f"/admin/catalog/product/{product.pk}/change/",
             {
                 "name": "New name",

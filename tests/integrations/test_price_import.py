@@ -426,14 +426,12 @@ class TestBadUploads:
 
 
 class TestAdmin:
-    def test_staff_upload_a_price_csv_in_the_admin(self, client, run_on_commit):
+    def test_staff_upload_a_price_csv_in_the_admin(self, admin_client, run_on_commit):
         sellable_product(price="10.00", skus=["ADM-1"])
-        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-        client.force_login(admin)
-        assert client.get("/admin/integrations/importjob/add/").status_code == 200
+        assert admin_client.get("/admin/integrations/importjob/add/").status_code == 200
 
         with run_on_commit(execute=True):
-            response = client.post(
+            response = admin_client.post(
                 "/admin/integrations/importjob/add/",
                 {"file": csv_file("sku,amount,currency\nADM-1,6.00,EUR\n")},
             )
@@ -441,25 +439,23 @@ class TestAdmin:
         job = ImportJob.objects.get()
         assert response.status_code == 302 and str(job.pk) in response["Location"]
         assert (job.status, job.rows_applied, price_of("ADM-1")) == ("done", 1, Decimal("6.00"))
-        assert client.get("/admin/integrations/importjob/").status_code == 200
-        assert client.get(f"/admin/integrations/importjob/{job.pk}/change/").status_code == 200
+        assert admin_client.get("/admin/integrations/importjob/").status_code == 200
+        assert admin_client.get(f"/admin/integrations/importjob/{job.pk}/change/").status_code == 200
 
-    def test_a_bad_file_is_shown_on_the_form(self, client):
-        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-        client.force_login(admin)
-        response = client.post("/admin/integrations/importjob/add/", {"file": csv_file("a,b,c\n1,2,3\n")})
+    def test_a_bad_file_is_shown_on_the_form(self, admin_client):
+        response = admin_client.post(
+            "/admin/integrations/importjob/add/", {"file": csv_file("a,b,c\n1,2,3\n")}
+        )
         assert response.status_code == 200
         assert b"must be exactly" in response.content
         assert not ImportJob.objects.exists()
 
-    def test_send_again_enqueues_queued_price_jobs(self, client, monkeypatch):
+    def test_send_again_enqueues_queued_price_jobs(self, admin_client, monkeypatch):
         sent = []
         intercept(monkeypatch, tasks.price_import_run, lambda job_id: sent.append(job_id))
-        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-        client.force_login(admin)
         queued = ImportJob.objects.create(kind="prices", file="imports/a.csv")
         done = ImportJob.objects.create(kind="prices", file="imports/b.csv", status="done")
-        client.post(
+        admin_client.post(
             "/admin/integrations/importjob/",
             {"action": "send_again", "_selected_action": [str(queued.pk), str(done.pk)]},
         )
