@@ -1,7 +1,6 @@
 """The cart in the OpenAPI schema and in the admin."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from cart.models import Cart
 from tests.cart.conftest import add, new_cart, product
@@ -33,24 +32,22 @@ def test_the_schema_describes_every_cart_operation_with_its_errors(client):
     assert set(line["properties"]) >= {"id", "sku", "name", "quantity", "unit_price", "line_total"}
 
 
-def test_the_admin_shows_carts_read_only(client, api_client):
+def test_the_admin_shows_carts_read_only(admin_client, api_client):
     product("A-1")
     token = new_cart(api_client)
     add(api_client, token, "A-1", 2)
     cart = Cart.objects.get(token=token)
-    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(staff)
 
-    listing = client.get("/admin/cart/cart/")
+    listing = admin_client.get("/admin/cart/cart/")
     assert listing.status_code == 200
     assert token in listing.content.decode()
     for term in (token, "A-1", "nothing-like-it", "12"):
-        assert client.get("/admin/cart/cart/", {"q": term}).status_code == 200
-    assert token in client.get("/admin/cart/cart/", {"q": "A-1"}).content.decode()
+        assert admin_client.get("/admin/cart/cart/", {"q": term}).status_code == 200
+    assert token in admin_client.get("/admin/cart/cart/", {"q": "A-1"}).content.decode()
 
-    change = client.get(f"/admin/cart/cart/{cart.pk}/change/")
+    change = admin_client.get(f"/admin/cart/cart/{cart.pk}/change/")
     assert change.status_code == 200
     assert "A-1" in change.content.decode()
-    assert client.get("/admin/cart/cart/add/").status_code == 403
-    assert client.post(f"/admin/cart/cart/{cart.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/cart/cart/add/").status_code == 403
+    assert admin_client.post(f"/admin/cart/cart/{cart.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Cart.objects.filter(pk=cart.pk).exists()

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import factory
 
+from catalog import api as catalog_api
 from catalog import services
 from catalog.models import Attribute, Category, Price, Product, Variant
 
@@ -89,3 +90,9 @@ def sellable_product(*, name=None, price="19.99", skus=None, category=None, desc
         PriceFactory(variant=variant, amount=Decimal(amount))
     product.refresh_from_db()
     return product
+
+
+def price_of(sku: str, currency: str = "EUR") -> Decimal | None:
+    """The price of ``sku`` in ``currency`` as ``catalog.api`` answers it (None: no price)."""
+    info = catalog_api.get_variants(skus=[sku], currency=currency).get(sku)
+    return info.price.amount if info and info.price else None

@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from catalog import api, cache, services
+from catalog.events import PriceChanged, ProductChanged
 from tests.catalog.factories import CategoryFactory, sellable_product
+from tests.events import forget_published, published
 
 pytestmark = pytest.mark.django_db
 
@@ -39,17 +40,15 @@ def test_price_change_through_the_api_is_visible_at_once(api_client, django_capt
 
 
 def test_price_change_through_the_admin_is_visible_at_once(
-    api_client, client, django_capture_on_commit_callbacks
+    api_client, admin_client, django_capture_on_commit_callbacks
 ):
     product = sellable_product(price="10.00", skus=["LAMP-1"])
     variant = product.variants.get()
     price = variant.prices.get()
     detail(api_client, product)
-    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(staff)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
+        response = admin_client.post(
             f"/admin/catalog/variant/{variant.pk}/change/",
             {
                 "product": product.pk,
@@ -78,15 +77,11 @@ def test_price_change_through_the_admin_is_visible_at_once(
 
 
 def test_product_rename_through_the_admin_publishes_and_invalidates(
-    api_client, client, django_capture_on_commit_callbacks
+    api_client, admin_client, django_capture_on_commit_callbacks
 ):
-    from shop.kernel.models import OutboxMessage
-
     product = sellable_product(name="Old name")
     detail(api_client, product)
-    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(staff)
-    before = OutboxMessage.objects.filter(event_type="catalog.ProductChanged").count()
+    before = len(published(ProductChanged))
     management = {
         f"{prefix}-{name}": value
         for prefix in ("variants", "attribute_values")
@@ -112,7 +107,7 @@ def test_product_rename_through_the_admin_publishes_and_invalidates(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
+        response = admin_client.post(
             f"/admin/catalog/product/{product.pk}/change/",
             {
                 "name": "New name",
@@ -126,7 +121,7 @@ def test_product_rename_through_the_admin_publishes_and_invalidates(
 
     assert response.status_code == 302, response.content.decode()[:3000]
     assert detail(api_client, product)["name"] == "New name"
-    assert OutboxMessage.objects.filter(event_type="catalog.ProductChanged").count() > before
+    assert len(published(ProductChanged)) > before
 
 
 def test_category_tree_cache_is_dropped_when_a_category_is_added(
@@ -173,16 +168,15 @@ def test_reads_fail_open_when_redis_is_down(api_client, settings):
 
 
 def test_deleting_a_product_announces_its_removed_prices(django_capture_on_commit_callbacks):
-    from shop.kernel.models import OutboxMessage
-
     product = sellable_product(price=["10.00", "12.00"], skus=["A-1", "A-2"])
-    OutboxMessage.objects.all().delete()
+    forget_published()
 
     services.product_delete(product=product)
 
-    events = {(row.event_type, row.payload.get("sku")): row.payload for row in OutboxMessage.objects.all()}
-    assert events[("catalog.PriceChanged", "A-1")]["amount"] is None
-    assert events[("catalog.PriceChanged", "A-1")]["previous_amount"] == "10.00"
-    assert events[("catalog.PriceChanged", "A-2")]["previous_amount"] == "12.00"
-    assert events[("catalog.ProductChanged", None)]["change"] == "deleted"
-    assert sorted(events[("catalog.ProductChanged", None)]["skus"]) == ["A-1", "A-2"]
+    prices = {payload["sku"]: payload for payload in published(PriceChanged)}
+    assert prices["A-1"]["amount"] is None
+    assert prices["A-1"]["previous_amount"] == "10.00"
+    assert prices["A-2"]["previous_amount"] == "12.00"
+    deleted = published(ProductChanged)[-1]
+    assert deleted["change"] == "deleted"
+    assert sorted(deleted["skus"]) == ["A-1", "A-2"]

@@ -3,11 +3,12 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from catalog import api as catalog_api
+from catalog.events import PriceChanged
 from catalog.models import Price
-from tests.catalog.factories import VariantFactory, sellable_product
+from tests.catalog.factories import VariantFactory, price_of, sellable_product
+from tests.events import forget_published, published
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +40,95 @@ class TestSetPrice:
         assert not Price.objects.exists()
 
 
-class TestAdmin:
-    @pytest.fixture
-    def admin_client(self, client):
-        client.force_login(get_user_model().objects.create_superuser("staff", "staff@example.com", "pw"))
-        return client
+def price_events() -> dict[str, dict]:
+    return {payload["sku"]: payload for payload in published(PriceChanged)}
 
+
+class TestSetPrices:
+    """``catalog.api.set_prices``, the catalog function the import applies each chunk with."""
+
+    def test_reports_changed_unchanged_and_unknown(self, django_capture_on_commit_callbacks):
+        sellable_product(price=["10.00", "20.00"], skus=["SP-1", "SP-2"])
+        forget_published()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            result = catalog_api.set_prices(
+                rows=[("SP-1", "11.00", "EUR"), ("SP-2", Decimal("20"), "EUR"), ("NOPE", "1.00", "EUR")]
+            )
+
+        assert (result.changed, result.unchanged, result.unknown_skus) == (1, 1, frozenset({"NOPE"}))
+        assert list(price_events()) == ["SP-1"]
+        assert price_events()["SP-1"]["previous_amount"] == "10.00"
+
+    def test_a_new_currency_is_a_change_from_nothing_and_unknown_rows_count_once_each(self):
+        sellable_product(price="10.00", skus=["NC-1"])
+        forget_published()
+
+        result = catalog_api.set_prices(
+            rows=[
+                ("NC-1", "9.00", "CHF"),
+                ("NC-1", "10.00", "EUR"),
+                ("GONE", "1.00", "EUR"),
+                ("GONE", "1.00", "CHF"),
+            ]
+        )
+
+        assert (result.changed, result.unchanged, result.unknown_skus) == (1, 1, frozenset({"GONE"}))
+        assert price_of("NC-1", "CHF") == Decimal("9.00")
+        event = price_events()["NC-1"]
+        assert (event["currency"], event["amount"], event["previous_amount"]) == ("CHF", "9.00", None)
+
+    def test_a_large_chunk_writes_every_price_event_and_price_from(self):
+        """A chunk as an import sends it: on PostgreSQL arrays bound on the server and COPY."""
+        products = [
+            sellable_product(price=["50.00", "60.00"], skus=[f"LC-{n}-A", f"LC-{n}-B"]) for n in range(80)
+        ]
+        forget_published()
+        rows = [
+            (f"LC-{n}-{side}", f"{n + 1}.{'25' if side == 'A' else '75'}", "EUR")
+            for n in range(80)
+            for side in "AB"
+        ]
+
+        result = catalog_api.set_prices(rows=rows)
+
+        assert (result.changed, result.unchanged, result.unknown_skus) == (160, 0, frozenset())
+        assert [(p["sku"], p["amount"], p["previous_amount"]) for p in published(PriceChanged)] == [
+            (sku, amount, "50.00" if sku.endswith("A") else "60.00") for sku, amount, _ in rows
+        ]
+        for n, product in enumerate(products):
+            product.refresh_from_db()
+            assert product.price_from == Decimal(f"{n + 1}.25")
+
+    def test_price_from_ignores_inactive_variants_and_other_currencies(self):
+        product = sellable_product(price=["10.00", "20.00"], skus=["PF-1", "PF-2"])
+        from catalog import services
+
+        services.variant_update(variant=product.variants.get(sku="PF-2"), is_active=False)
+        catalog_api.set_prices(
+            rows=[("PF-2", "1.00", "EUR"), ("PF-1", "0.50", "USD"), ("PF-1", "9.00", "EUR")]
+        )
+
+        product.refresh_from_db()
+        assert product.price_from == Decimal("9.00")
+
+    @pytest.mark.parametrize(
+        "rows",
+        [
+            [("SP-1", "1.00", "EUR"), ("SP-1", "2.00", "EUR")],
+            [("SP-1", "-1", "EUR")],
+            [("SP-1", "1.001", "EUR")],
+            [("SP-1", "1.00", "eur")],
+        ],
+    )
+    def test_bad_rows_raise_and_write_nothing(self, rows):
+        sellable_product(price="10.00", skus=["SP-1"])
+        with pytest.raises(ValueError):
+            catalog_api.set_prices(rows=rows)
+        assert price_of("SP-1") == Decimal("10.00")
+
+
+class TestAdmin:
     @staticmethod
     def form(variant, currency: str, amount: str) -> dict:
         return {

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from checkout import api as checkout_api
+from checkout.events import OrderPlaced, OrderStatusChanged
 from inventory import api as inventory_api
-from shop.kernel.models import OutboxMessage
 from tests.checkout.support import (
     ADDRESS,
     cart_with,
@@ -19,6 +19,7 @@ from tests.checkout.support import (
     signed_in_client,
     stocked_skus,
 )
+from tests.events import published
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +75,7 @@ class TestCheckout:
         assert client.get(f"/api/v1/carts/{token}/").json()["lines"] == []
         stock = inventory_api.get_stock(sku=sku)
         assert (stock.on_hand, stock.reserved, stock.available) == (3, 0, 3)
-        placed = OutboxMessage.objects.filter(event_type="checkout.OrderPlaced")
-        assert [row.payload["number"] for row in placed] == [order["number"]]
+        assert [payload["number"] for payload in published(OrderPlaced)] == [order["number"]]
 
         anonymous = APIClient()
         assert anonymous.get(f"/api/v1/orders/{order['number']}/").status_code == 404
@@ -251,7 +251,7 @@ class TestIdempotency:
         assert timed_out.status_code == 503
         assert timed_out.json()["code"] == "payment_timeout"
         assert int(timed_out["Retry-After"]) > 0
-        assert not OutboxMessage.objects.filter(event_type="checkout.OrderPlaced").exists()
+        assert not published(OrderPlaced)
         assert inventory_api.get_stock(sku=sku).on_hand == 3
         retried = complete(client, checkout["id"], key="k")
         assert retried.status_code == 201
@@ -311,8 +311,7 @@ class TestOrders:
         assert response.status_code == 200, response.content
         assert response.json()["status"] == "canceled"
         assert inventory_api.get_stock(sku=sku).on_hand == 3
-        changes = OutboxMessage.objects.filter(event_type="checkout.OrderStatusChanged")
-        assert [row.payload["status"] for row in changes.order_by("id")] == ["paid", "canceled"]
+        assert [payload["status"] for payload in published(OrderStatusChanged)] == ["paid", "canceled"]
 
     def test_a_handed_over_order_is_not_cancelable(self, client):
         (sku,) = stocked_skus(3)

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from checkout.models import ShippingMethod, ShippingRate
@@ -72,12 +71,6 @@ def _admin_form(method_code: str, country: str, currency: str = "EUR", amount: s
         "rates-0-currency": currency,
         "rates-0-amount": amount,
     }
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(get_user_model().objects.create_superuser("staff", "staff@example.com", "pw"))
-    return client
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """Staff see and retry ERP hand-overs (the OpenAPI schema, tag integrations) over HTTP and in the admin."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -104,15 +103,14 @@ def test_retry_of_an_unknown_hand_over_is_404_and_of_one_not_failed_409(staff_cl
     assert ErpHandover.objects.get(order_number="SO-1").status == "delivered"
 
 
-def test_admin_lists_filters_and_retries(client, django_capture_on_commit_callbacks):
-    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
+def test_admin_lists_filters_and_retries(admin_client, django_capture_on_commit_callbacks):
     failed = _handover("SO-1", "failed", attempts=8)
     delivered = _handover("SO-2", "delivered", erp_reference="ERP-2")
     url = reverse("admin:integrations_erphandover_changelist")
 
-    assert client.get(url, {"status__exact": "failed"}).status_code == 200
+    assert admin_client.get(url, {"status__exact": "failed"}).status_code == 200
     with django_capture_on_commit_callbacks():
-        response = client.post(
+        response = admin_client.post(
             url, {"action": "retry", "_selected_action": [failed.pk, delivered.pk]}, follow=True
         )
 

@@ -12,12 +12,13 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import api as catalog_api
+from catalog.events import PriceChanged
 from integrations.models import ImportJob
 from integrations.services import importing
 from integrations.services import price_import as service
 from integrations.tasks import price_import as tasks
-from shop.kernel.models import OutboxMessage
-from tests.catalog.factories import sellable_product
+from tests.catalog.factories import price_of, sellable_product
+from tests.events import forget_published, published
 from tests.kernel.brokers import intercept
 from tests.problems import assert_problem
 
@@ -56,23 +57,15 @@ def report(job: dict) -> tuple:
     return job["status"], job["rows_total"], job["rows_applied"], job["rows_rejected"], job["errors"]
 
 
-def price(sku: str, currency: str = "EUR") -> Decimal | None:
-    info = catalog_api.get_variants(skus=[sku], currency=currency).get(sku)
-    return info.price.amount if info and info.price else None
-
-
 def price_events() -> dict[str, dict]:
-    return {
-        message.payload["sku"]: message.payload
-        for message in OutboxMessage.objects.filter(event_type="catalog.PriceChanged").order_by("id")
-    }
+    return {payload["sku"]: payload for payload in published(PriceChanged)}
 
 
 class TestValidFile:
     def test_every_row_is_applied_and_reported(self, staff_client, run_on_commit):
         mug = sellable_product(price=["10.00", "10.00"], skus=["MUG-1", "MUG-2"])
         sellable_product(price="5.00", skus=["TEA-1"])
-        OutboxMessage.objects.all().delete()
+        forget_published()
 
         job = imported(
             staff_client,
@@ -81,7 +74,7 @@ class TestValidFile:
         )
 
         assert report(job) == ("done", 4, 4, 0, [])
-        assert (price("MUG-1"), price("MUG-2"), price("TEA-1"), price("TEA-1", "USD")) == (
+        assert (price_of("MUG-1"), price_of("MUG-2"), price_of("TEA-1"), price_of("TEA-1", "USD")) == (
             Decimal("8.50"),
             Decimal("12.00"),
             Decimal("5.00"),
@@ -89,10 +82,8 @@ class TestValidFile:
         )
         mug.refresh_from_db()
         assert mug.price_from == Decimal("8.50")
-        events = OutboxMessage.objects.filter(event_type="catalog.PriceChanged")
         payloads = sorted(
-            (m.payload["sku"], m.payload["currency"], m.payload["amount"], m.payload["previous_amount"])
-            for m in events
+            (p["sku"], p["currency"], p["amount"], p["previous_amount"]) for p in published(PriceChanged)
         )
         # TEA-1 in EUR did not change: no event.
         assert payloads == [
@@ -124,7 +115,7 @@ class TestValidFile:
 class TestInvalidRows:
     def test_every_bad_row_is_rejected_with_its_number(self, staff_client, run_on_commit):
         sellable_product(price="10.00", skus=["OK-1"])
-        OutboxMessage.objects.all().delete()
+        forget_published()
         rows = [
             "NOPE-1,1.00,EUR",  # 2 unknown SKU
             "OK-1,abc,EUR",  # 3 not a decimal
@@ -152,7 +143,7 @@ class TestInvalidRows:
         assert "Expected 3 fields" in messages[7]
         assert messages[8] == "The SKU is missing."
         assert "not a decimal" in messages[9]
-        assert price("OK-1") == Decimal("10.00")
+        assert price_of("OK-1") == Decimal("10.00")
         assert not price_events()
 
     def test_duplicates_keep_the_first_row_and_reject_the_later_ones(self, staff_client, run_on_commit):
@@ -173,7 +164,7 @@ class TestInvalidRows:
                 {"row": 6, "message": "Duplicate of row 2 (DUP-1 EUR); only the first is applied."},
             ],
         )
-        assert (price("DUP-1"), price("DUP-1", "USD")) == (Decimal("1.00"), Decimal("4.00"))
+        assert (price_of("DUP-1"), price_of("DUP-1", "USD")) == (Decimal("1.00"), Decimal("4.00"))
 
     def test_a_mixed_file_applies_the_good_rows_in_chunks(
         self, staff_client, monkeypatch, settings, run_on_commit
@@ -205,7 +196,7 @@ class TestInvalidRows:
             ],
         )
         assert progress == [1, 3]  # two chunks of two valid rows
-        assert (price("MIX-1"), price("MIX-2"), price("MIX-3")) == (
+        assert (price_of("MIX-1"), price_of("MIX-2"), price_of("MIX-3")) == (
             Decimal("9.00"),
             Decimal("19.00"),
             Decimal("2.50"),
@@ -256,7 +247,7 @@ class TestInvalidRows:
         assert errors[4] == f"Unknown SKU '{'S' * 100}…' (120,000 characters)."
         assert errors[5].startswith("Amount '1.999") and "decimal places for EUR" in errors[5]
         assert all(len(message) <= importing.MAX_MESSAGE_CHARS for message in errors.values())
-        assert price("BIG-1") == Decimal("2.50")
+        assert price_of("BIG-1") == Decimal("2.50")
 
     def test_a_message_is_cut_whatever_it_quotes(self):
         report = importing.ImportReport()
@@ -279,7 +270,7 @@ class TestInvalidRows:
         job.refresh_from_db()
         assert (job.status, job.rows_applied, job.rows_rejected) == ("done", 1, 1)
         assert job.errors == [{"row": 2, "message": importing.NUL_MESSAGE}]
-        assert price("NUL-1") == Decimal("4.00")
+        assert price_of("NUL-1") == Decimal("4.00")
 
 
 class TestTheJob:
@@ -308,7 +299,7 @@ class TestTheJob:
 
         job.refresh_from_db()
         assert (job.status, job.finished_at) == ("done", finished_at)
-        assert price("RUN-1") == Decimal("4.00")
+        assert price_of("RUN-1") == Decimal("4.00")
 
     def test_a_job_left_running_by_a_dead_worker_starts_over(self):
         sellable_product(price="10.00", skus=["CRASH-1"])
@@ -332,7 +323,7 @@ class TestTheJob:
         job.refresh_from_db()
         assert job.status == "failed"
         assert "not UTF-8" in job.failure
-        assert price("BAD-1") == Decimal("3.00")  # the chunk before the fault stays applied
+        assert price_of("BAD-1") == Decimal("3.00")  # the chunk before the fault stays applied
 
     def test_a_missing_file_fails_the_job(self):
         job = self.stored_job(b"sku,amount,currency\nA,1,EUR\n")
@@ -435,129 +426,40 @@ class TestBadUploads:
 
 
 class TestAdmin:
-    def test_staff_upload_a_price_csv_in_the_admin(self, client, run_on_commit):
+    def test_staff_upload_a_price_csv_in_the_admin(self, admin_client, run_on_commit):
         sellable_product(price="10.00", skus=["ADM-1"])
-        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-        client.force_login(admin)
-        assert client.get("/admin/integrations/importjob/add/").status_code == 200
+        assert admin_client.get("/admin/integrations/importjob/add/").status_code == 200
 
         with run_on_commit(execute=True):
-            response = client.post(
+            response = admin_client.post(
                 "/admin/integrations/importjob/add/",
                 {"file": csv_file("sku,amount,currency\nADM-1,6.00,EUR\n")},
             )
 
         job = ImportJob.objects.get()
         assert response.status_code == 302 and str(job.pk) in response["Location"]
-        assert (job.status, job.rows_applied, price("ADM-1")) == ("done", 1, Decimal("6.00"))
-        assert client.get("/admin/integrations/importjob/").status_code == 200
-        assert client.get(f"/admin/integrations/importjob/{job.pk}/change/").status_code == 200
+        assert (job.status, job.rows_applied, price_of("ADM-1")) == ("done", 1, Decimal("6.00"))
+        assert admin_client.get("/admin/integrations/importjob/").status_code == 200
+        assert admin_client.get(f"/admin/integrations/importjob/{job.pk}/change/").status_code == 200
 
-    def test_a_bad_file_is_shown_on_the_form(self, client):
-        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-        client.force_login(admin)
-        response = client.post("/admin/integrations/importjob/add/", {"file": csv_file("a,b,c\n1,2,3\n")})
+    def test_a_bad_file_is_shown_on_the_form(self, admin_client):
+        response = admin_client.post(
+            "/admin/integrations/importjob/add/", {"file": csv_file("a,b,c\n1,2,3\n")}
+        )
         assert response.status_code == 200
         assert b"must be exactly" in response.content
         assert not ImportJob.objects.exists()
 
-    def test_send_again_enqueues_queued_price_jobs(self, client, monkeypatch):
+    def test_send_again_enqueues_queued_price_jobs(self, admin_client, monkeypatch):
         sent = []
         intercept(monkeypatch, tasks.price_import_run, lambda job_id: sent.append(job_id))
-        admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-        client.force_login(admin)
         queued = ImportJob.objects.create(kind="prices", file="imports/a.csv")
         done = ImportJob.objects.create(kind="prices", file="imports/b.csv", status="done")
-        client.post(
+        admin_client.post(
             "/admin/integrations/importjob/",
             {"action": "send_again", "_selected_action": [str(queued.pk), str(done.pk)]},
         )
         assert sent == [str(queued.pk)]
-
-
-class TestCatalogSetPrices:
-    """``catalog.api.set_prices``, the catalog function the import applies each chunk with."""
-
-    def test_reports_changed_unchanged_and_unknown(self, django_capture_on_commit_callbacks):
-        sellable_product(price=["10.00", "20.00"], skus=["SP-1", "SP-2"])
-        OutboxMessage.objects.all().delete()
-
-        with django_capture_on_commit_callbacks(execute=True):
-            result = catalog_api.set_prices(
-                rows=[("SP-1", "11.00", "EUR"), ("SP-2", Decimal("20"), "EUR"), ("NOPE", "1.00", "EUR")]
-            )
-
-        assert (result.changed, result.unchanged, result.unknown_skus) == (1, 1, frozenset({"NOPE"}))
-        assert list(price_events()) == ["SP-1"]
-        assert price_events()["SP-1"]["previous_amount"] == "10.00"
-
-    def test_a_new_currency_is_a_change_from_nothing_and_unknown_rows_count_once_each(self):
-        sellable_product(price="10.00", skus=["NC-1"])
-        OutboxMessage.objects.all().delete()
-
-        result = catalog_api.set_prices(
-            rows=[
-                ("NC-1", "9.00", "CHF"),
-                ("NC-1", "10.00", "EUR"),
-                ("GONE", "1.00", "EUR"),
-                ("GONE", "1.00", "CHF"),
-            ]
-        )
-
-        assert (result.changed, result.unchanged, result.unknown_skus) == (1, 1, frozenset({"GONE"}))
-        assert price("NC-1", "CHF") == Decimal("9.00")
-        event = price_events()["NC-1"]
-        assert (event["currency"], event["amount"], event["previous_amount"]) == ("CHF", "9.00", None)
-
-    def test_a_large_chunk_writes_every_price_event_and_price_from(self):
-        """A chunk as an import sends it: on PostgreSQL arrays bound on the server and COPY."""
-        products = [
-            sellable_product(price=["50.00", "60.00"], skus=[f"LC-{n}-A", f"LC-{n}-B"]) for n in range(80)
-        ]
-        OutboxMessage.objects.all().delete()
-        rows = [
-            (f"LC-{n}-{side}", f"{n + 1}.{'25' if side == 'A' else '75'}", "EUR")
-            for n in range(80)
-            for side in "AB"
-        ]
-
-        result = catalog_api.set_prices(rows=rows)
-
-        assert (result.changed, result.unchanged, result.unknown_skus) == (160, 0, frozenset())
-        events = OutboxMessage.objects.filter(event_type="catalog.PriceChanged").order_by("id")
-        assert [(e.payload["sku"], e.payload["amount"], e.payload["previous_amount"]) for e in events] == [
-            (sku, amount, "50.00" if sku.endswith("A") else "60.00") for sku, amount, _ in rows
-        ]
-        for n, product in enumerate(products):
-            product.refresh_from_db()
-            assert product.price_from == Decimal(f"{n + 1}.25")
-
-    def test_price_from_ignores_inactive_variants_and_other_currencies(self):
-        product = sellable_product(price=["10.00", "20.00"], skus=["PF-1", "PF-2"])
-        from catalog import services
-
-        services.variant_update(variant=product.variants.get(sku="PF-2"), is_active=False)
-        catalog_api.set_prices(
-            rows=[("PF-2", "1.00", "EUR"), ("PF-1", "0.50", "USD"), ("PF-1", "9.00", "EUR")]
-        )
-
-        product.refresh_from_db()
-        assert product.price_from == Decimal("9.00")
-
-    @pytest.mark.parametrize(
-        "rows",
-        [
-            [("SP-1", "1.00", "EUR"), ("SP-1", "2.00", "EUR")],
-            [("SP-1", "-1", "EUR")],
-            [("SP-1", "1.001", "EUR")],
-            [("SP-1", "1.00", "eur")],
-        ],
-    )
-    def test_bad_rows_raise_and_write_nothing(self, rows):
-        sellable_product(price="10.00", skus=["SP-1"])
-        with pytest.raises(ValueError):
-            catalog_api.set_prices(rows=rows)
-        assert price("SP-1") == Decimal("10.00")
 
 
 class TestMinorUnits:
@@ -581,7 +483,7 @@ class TestMinorUnits:
 
         assert report(job) == ("done", 1, 1, 0, [])
         assert Price.objects.get(variant__sku="DALLAH-1", currency="BHD").amount == Decimal("1.234")
-        assert price("DALLAH-1", "BHD") == Decimal("1.234")
+        assert price_of("DALLAH-1", "BHD") == Decimal("1.234")
         detail = api_client.get(f"/api/v1/catalog/products/{product.slug}/").json()
         assert detail["variants"][0]["price"] == {"amount": "1.234", "currency": "BHD"}
         listed = api_client.get("/api/v1/catalog/products/").json()["results"]
@@ -616,7 +518,7 @@ class TestMinorUnits:
         status, total, applied, rejected, errors = report(job)
         assert (status, total, applied, rejected) == ("done", 1, 0, 1)
         assert errors[0]["message"].startswith(message), errors
-        assert price("OK-1") == Decimal("5.00")
+        assert price_of("OK-1") == Decimal("5.00")
 
     def test_currencies_with_other_minor_units_are_accepted(self, staff_client, run_on_commit):
         sellable_product(skus=["OK-1"], price="5.00")
@@ -625,6 +527,6 @@ class TestMinorUnits:
         job = imported(staff_client, run_on_commit, "sku,amount,currency\n" + "\n".join(rows) + "\n")
 
         assert report(job) == ("done", 5, 5, 0, [])
-        assert price("OK-1", "VND") == Decimal("25000")
-        assert price("OK-1", "IQD") == Decimal("1.250")
-        assert price("OK-1", "CLF") == Decimal("1.2345")
+        assert price_of("OK-1", "VND") == Decimal("25000")
+        assert price_of("OK-1", "IQD") == Decimal("1.250")
+        assert price_of("OK-1", "CLF") == Decimal("1.2345")

@@ -13,14 +13,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import api as catalog_api
-from catalog.data import ProductRow, VariantRow
+from catalog.events import ProductChanged
 from catalog.models import Product, Variant
 from integrations.models import ImportJob
 from integrations.services import importing
 from integrations.services import product_import as service
 from integrations.tasks import product_import as tasks
-from shop.kernel.models import OutboxMessage
 from tests.catalog.factories import AttributeFactory, CategoryFactory, sellable_product
+from tests.events import published
 from tests.kernel.brokers import intercept
 
 pytestmark = pytest.mark.django_db
@@ -108,8 +108,7 @@ def test_csv_feed_creates_products_and_variants(catalog_setup, api_client, run):
     stove = api_client.get(f"{DETAIL}pocket-stove/").json()
     assert [(v["sku"], v["name"]) for v in stove["variants"]] == [("STV-9", "Pocket Stove")]
     assert Product.objects.get(slug="alpine-tent").sku_text == "TNT-1-G TNT-1-R"
-    events = OutboxMessage.objects.filter(event_type="catalog.ProductChanged").order_by("id")
-    payloads = {message.payload["slug"]: message.payload for message in events}
+    payloads = {payload["slug"]: payload for payload in published(ProductChanged)}
     assert payloads["alpine-tent"]["change"] == "created"
     assert payloads["alpine-tent"]["skus"] == ["TNT-1-G", "TNT-1-R"]
     assert payloads["pocket-stove"]["skus"] == ["STV-9"]
@@ -143,11 +142,11 @@ def test_jsonl_feed_and_second_run_updates_without_duplicating(catalog_setup, ap
         "volume-l": "1.5000",
         "waterproof": True,
     }
-    events_before = OutboxMessage.objects.filter(event_type="catalog.ProductChanged").count()
+    events_before = len(published(ProductChanged))
 
     again = run(feed(text, "products.jsonl", "application/jsonl"))
     assert (again.status, again.rows_applied) == ("done", 2)
-    assert OutboxMessage.objects.filter(event_type="catalog.ProductChanged").count() == events_before
+    assert len(published(ProductChanged)) == events_before
 
     for line in lines:
         line["product_name"] = "Storm Lantern"
@@ -160,8 +159,8 @@ def test_jsonl_feed_and_second_run_updates_without_duplicating(catalog_setup, ap
     body = api_client.get(f"{DETAIL}lantern/").json()  # the cached detail was dropped on commit
     assert body["name"] == "Storm Lantern"
     assert [v["name"] for v in body["variants"]] == ["Small", "XL"]
-    last = OutboxMessage.objects.filter(event_type="catalog.ProductChanged").order_by("id").last()
-    assert (last.payload["slug"], last.payload["change"]) == ("lantern", "updated")
+    last = published(ProductChanged)[-1]
+    assert (last["slug"], last["change"]) == ("lantern", "updated")
 
 
 def test_mixed_csv_reports_exact_row_errors(catalog_setup, run):
@@ -225,13 +224,6 @@ def test_task_runs_in_process_on_commit(catalog_setup, monkeypatch, django_captu
     job.refresh_from_db()
     assert (job.kind, job.status, job.rows_applied) == ("products", "done", 3)
     assert service.product_import_run(job_id=job.pk) is None  # done: left alone
-
-
-def test_upsert_products_refuses_a_bad_row_naming_its_slug(catalog_setup):
-    rows = [ProductRow(slug="fine", name="Fine", category_slug="caves", variants=(VariantRow("F-1", "F"),))]
-    with pytest.raises(ValueError, match="'fine'"):
-        catalog_api.upsert_products(rows=rows)
-    assert not Product.objects.filter(slug="fine").exists()
 
 
 @pytest.mark.postgres
@@ -307,11 +299,7 @@ def list_entry(api_client, slug: str) -> dict | None:
 
 
 def product_changes(slug: str) -> list[str]:
-    return [
-        message.payload["change"]
-        for message in OutboxMessage.objects.filter(event_type="catalog.ProductChanged").order_by("id")
-        if message.payload["slug"] == slug
-    ]
+    return [payload["change"] for payload in published(ProductChanged, slug=slug)]
 
 
 def test_a_deactivated_variant_leaves_price_from_stock_and_the_product_page(catalog_setup, api_client, run):
@@ -439,39 +427,9 @@ def test_upload_checks_of_the_active_header():
     assert exc.value.code == "empty"
 
 
-def test_upsert_products_writes_is_active_and_check_products_wants_a_bool(catalog_setup):
-    sellable_product(slug="kettle", price=["30.00", "20.00"], skus=["K-BIG", "K-SMALL"])
-    row = ProductRow(
-        slug="kettle",
-        name="Kettle",
-        category_slug="stoves",
-        variants=(VariantRow("K-BIG", "Big"), VariantRow("K-SMALL", "Small", is_active=False)),
-    )
-
-    result = catalog_api.upsert_products(rows=[row])
-
-    assert (result.products_updated, result.variants_updated) == (1, 2)
-    assert Product.objects.get(slug="kettle").price_from == Decimal("30.00")
-    odd = ProductRow(
-        slug="kettle", name="Kettle", category_slug="stoves", variants=(VariantRow("K-BIG", "Big", "no"),)
-    )
-    assert catalog_api.check_products(rows=[odd])[0].skus == {
-        "K-BIG": "SKU 'K-BIG': is_active must be True or False."
-    }
-
-
 # --- the admin ---------------------------------------------------------------------------------
 
 ADMIN_ADD = "/admin/integrations/importjob/add/"
-
-
-@pytest.fixture
-def admin_client(client):
-    from django.contrib.auth import get_user_model
-
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-    client.force_login(admin)
-    return client
 
 
 @pytest.fixture
@@ -536,13 +494,20 @@ class TestAdmin:
         ],
     )
     def test_a_bad_file_shows_the_apis_message_and_nothing_is_stored(
-        self, admin_client, sent, django_capture_on_commit_callbacks, text, name, content_type, code
+        self,
+        admin_client,
+        admin_user,
+        sent,
+        django_capture_on_commit_callbacks,
+        text,
+        name,
+        content_type,
+        code,
     ):
-        from django.contrib.auth import get_user_model
         from rest_framework.test import APIClient
 
         api = APIClient()
-        api.force_authenticate(get_user_model().objects.get(username="admin"))
+        api.force_authenticate(admin_user)
         problem = api.post(
             "/api/v1/integrations/product-imports/",
             {"file": feed(text, name, content_type)},

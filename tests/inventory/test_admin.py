@@ -1,20 +1,14 @@
 """The inventory's admin: warehouses edited through the services, the rest read-only."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from inventory import api
+from inventory.events import StockChanged
 from inventory.models import Reservation, StockLevel, StockMovement, Warehouse
-from shop.kernel.models import OutboxMessage
+from tests.events import published
 from tests.inventory.factories import lines, stock
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
-    return client
 
 
 def test_pages_open_and_stock_cannot_be_edited(admin_client):
@@ -35,7 +29,7 @@ def test_pages_open_and_stock_cannot_be_edited(admin_client):
 def test_deactivating_a_warehouse_goes_through_the_services(admin_client):
     stock("A-1", 5)
     warehouse = Warehouse.objects.get(code="main")
-    events = OutboxMessage.objects.filter(event_type="inventory.StockChanged").count()
+    events = len(published(StockChanged))
 
     response = admin_client.post(
         f"/admin/inventory/warehouse/{warehouse.pk}/change/",
@@ -44,6 +38,6 @@ def test_deactivating_a_warehouse_goes_through_the_services(admin_client):
 
     assert response.status_code == 302, response.content
     assert api.get_availability(skus=["A-1"])["A-1"].available == 0
-    payloads = OutboxMessage.objects.filter(event_type="inventory.StockChanged").order_by("id")
-    assert payloads.count() == events + 1
-    assert payloads.last().payload == {"sku": "A-1", "available": 0, "in_stock": False}
+    payloads = published(StockChanged)
+    assert len(payloads) == events + 1
+    assert payloads[-1] == {"sku": "A-1", "available": 0, "in_stock": False}

@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory import api
 from inventory.data import Availability, LevelsSet, Shortage, StockDetail, StockLine, WarehouseStock
+from inventory.events import StockChanged
 from inventory.models import Reservation, ReservationLine, StockLevel, StockMovement
-from shop.kernel.models import OutboxMessage
+from tests.events import forget_published, published
 from tests.inventory.factories import WarehouseFactory, expire, levels, lines, replayed, stock, stored
 
 pytestmark = pytest.mark.django_db
@@ -32,11 +33,7 @@ def movements(**filters):
 
 def stock_events():
     """The ``StockChanged`` payloads in the outbox, oldest first."""
-    return list(
-        OutboxMessage.objects.filter(event_type="inventory.StockChanged")
-        .order_by("id")
-        .values_list("payload", flat=True)
-    )
+    return published(StockChanged)
 
 
 class TestAvailability:
@@ -544,7 +541,7 @@ class TestSetOnHandMany:
     def test_applies_each_row_as_set_on_hand_would(self):
         stock("A", 5)
         stock("B", 3, warehouse="north", priority=1)
-        OutboxMessage.objects.all().delete()
+        forget_published()
         before = StockMovement.objects.count()
 
         result = api.set_on_hand_many(
@@ -758,7 +755,7 @@ class TestReceiveInitialStock:
     def test_creates_rows_ledger_and_events_for_new_skus_only(self):
         WarehouseFactory(code="main")
         api.set_on_hand(sku="HELD-1", warehouse="main", on_hand=7)
-        OutboxMessage.objects.all().delete()
+        forget_published()
 
         created = api.receive_initial_stock(
             warehouse="main", quantities={"NEW-1": 5, "NEW-2": 0, "HELD-1": 99}
@@ -769,10 +766,7 @@ class TestReceiveInitialStock:
         assert [availability[sku].available for sku in ("NEW-1", "NEW-2", "HELD-1")] == [5, 0, 7]
         receipts = StockMovement.objects.filter(kind="receipt", reference="receipt")
         assert sorted(receipts.values_list("sku", "on_hand_delta")) == [("NEW-1", 5)]
-        events = {
-            row.payload["sku"]: row.payload
-            for row in OutboxMessage.objects.filter(event_type="inventory.StockChanged")
-        }
+        events = {payload["sku"]: payload for payload in published(StockChanged)}
         assert events == {
             "NEW-1": {"sku": "NEW-1", "available": 5, "in_stock": True},
             "NEW-2": {"sku": "NEW-2", "available": 0, "in_stock": False},
@@ -796,4 +790,4 @@ class TestReceiveInitialStock:
 
         assert api.get_availability(skus=["QUIET-1"])["QUIET-1"].available == 4
         assert StockMovement.objects.filter(sku="QUIET-1", kind="receipt").count() == 1
-        assert not OutboxMessage.objects.filter(event_type="inventory.StockChanged").exists()
+        assert not published(StockChanged)

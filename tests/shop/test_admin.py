@@ -2,23 +2,20 @@
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 
 from tests.catalog.factories import sellable_product
 
 pytestmark = pytest.mark.django_db
 
 
-def test_every_admin_list_and_change_page_opens(client):
+def test_every_admin_list_and_change_page_opens(admin_client):
     sellable_product()
-    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
-    client.force_login(staff)
 
     for model in admin.site._registry:
         opts = model._meta
-        response = client.get(f"/admin/{opts.app_label}/{opts.model_name}/")
+        response = admin_client.get(f"/admin/{opts.app_label}/{opts.model_name}/")
         assert response.status_code == 200, f"{opts.label} list: {response.status_code}"
         first = model.objects.first()
         if first is not None:
-            response = client.get(f"/admin/{opts.app_label}/{opts.model_name}/{first.pk}/change/")
+            response = admin_client.get(f"/admin/{opts.app_label}/{opts.model_name}/{first.pk}/change/")
             assert response.status_code == 200, f"{opts.label} change: {response.status_code}"
