@@ -8,7 +8,6 @@ from django.db.models import Q
 
 from cart.models import Cart, CartLine
 from catalog import api as catalog_api
-from shop.kernel.money import Money
 
 
 def parse_token(token: uuid.UUID | str) -> uuid.UUID | None:
@@ -51,40 +50,32 @@ def cart_lines(cart_id: int) -> list[CartLine]:
 
 def cart_detail(cart: Cart) -> dict[str, Any]:
     """
-    The cart as the API shows it, priced at the catalog's current prices: two queries (the lines
-    and one catalog lookup), whatever the number of lines.
+    The cart as the API shows it, priced by the catalog's one pricing rule (``catalog.api.quote``,
+    as checkout is): two queries (the lines and one catalog lookup), whatever the number of lines.
 
     A line whose SKU the catalog no longer sells (unknown, inactive or without a price) stays in
     the cart, marked ``sellable: false`` with null prices, and is left out of the subtotal; the
     customer decides whether to remove it, and checkout refuses it.
     """
-    currency = settings.SHOP_CURRENCY
     lines = cart_lines(cart.pk)
-    variants = catalog_api.get_variants(skus=[line.sku for line in lines], currency=currency)
-    subtotal = Money(0, currency)
-    shown = []
-    for line in lines:
-        variant = variants.get(line.sku)
-        sellable = variant is not None and variant.is_sellable and variant.price is not None
-        unit_price = variant.price if sellable else None
-        line_total = unit_price * line.quantity if unit_price is not None else None
-        if line_total is not None:
-            subtotal += line_total
-        shown.append(
-            {
-                "id": line.pk,
-                "sku": line.sku,
-                "name": variant.display_name if variant is not None else line.sku,
-                "product_slug": variant.product_slug if variant is not None else None,
-                "quantity": line.quantity,
-                "unit_price": unit_price,
-                "line_total": line_total,
-                "sellable": sellable,
-            }
-        )
+    quote = catalog_api.quote(
+        lines=[(line.sku, line.quantity) for line in lines], currency=settings.SHOP_CURRENCY
+    )
     return {
         "token": cart.token,
-        "lines": shown,
-        "subtotal": subtotal,
+        "lines": [
+            {
+                "id": line.pk,
+                "sku": quoted.sku,
+                "name": quoted.name,
+                "product_slug": quoted.product_slug,
+                "quantity": quoted.quantity,
+                "unit_price": quoted.unit_price,
+                "line_total": quoted.line_total,
+                "sellable": quoted.sellable,
+            }
+            for line, quoted in zip(lines, quote.lines, strict=True)
+        ],
+        "subtotal": quote.subtotal,
         "item_count": sum(line.quantity for line in lines),
     }

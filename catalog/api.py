@@ -12,7 +12,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from catalog import bulk, selectors, services
-from catalog.data import FeedRow, PriceResult, ProductProblems, ProductRow, UpsertResult, VariantInfo
+from catalog.data import (
+    FeedRow,
+    PriceResult,
+    ProductProblems,
+    ProductRow,
+    Quote,
+    QuotedLine,
+    UpsertResult,
+    VariantInfo,
+)
 from shop.kernel.money import PRICE_MAX_WHOLE_DIGITS, Money, exact_amount, is_currency_code, minor_units
 from shop.kernel.text import echo
 
@@ -39,6 +48,54 @@ def get_variants(*, skus: Iterable[str], currency: str | None = None) -> dict[st
         )
         for row in rows
     }
+
+
+def quote(*, lines: Iterable[tuple[str, int]], currency: str | None = None) -> Quote:
+    """
+    Price ``lines`` of ``(sku, quantity)`` at the catalog's current prices in ``currency``
+    (default: the shop currency): the one pricing rule of carts and checkouts. One query (that
+    of ``get_variants``), whatever the number of lines.
+
+    A line is sellable when its variant and product are active and the variant has a price in
+    ``currency``; its total is the unit price times the quantity, and the subtotal sums the
+    sellable lines only (``Money`` rounds to the currency's minor units). Discounts and taxes
+    are not the catalog's: checkout adds them to the quote (``checkout/pricing.py``). Quantities
+    are the caller's to check (carts and checkouts hold 1..100).
+    """
+    currency = currency or settings.SHOP_CURRENCY
+    lines = list(lines)
+    variants = get_variants(skus=[sku for sku, _ in lines], currency=currency)
+    subtotal = Money(0, currency)
+    quoted = []
+    for sku, quantity in lines:
+        variant = variants.get(sku)
+        if variant is None or not variant.is_sellable or variant.price is None:
+            quoted.append(
+                QuotedLine(
+                    sku=sku,
+                    quantity=quantity,
+                    name=sku if variant is None else variant.display_name,
+                    product_slug=None if variant is None else variant.product_slug,
+                    sellable=False,
+                    unit_price=None,
+                    line_total=None,
+                )
+            )
+            continue
+        line_total = variant.price * quantity
+        subtotal += line_total
+        quoted.append(
+            QuotedLine(
+                sku=sku,
+                quantity=quantity,
+                name=variant.display_name,
+                product_slug=variant.product_slug,
+                sellable=True,
+                unit_price=variant.price,
+                line_total=line_total,
+            )
+        )
+    return Quote(currency=currency, lines=tuple(quoted), subtotal=subtotal)
 
 
 def set_price(*, sku: str, amount: Decimal | str, currency: str) -> Money:

@@ -26,6 +26,40 @@ class VariantInfo:
 
 
 @dataclass(frozen=True)
+class QuotedLine:
+    """
+    One line of a ``Quote``: a SKU and a quantity at the catalog's current price. A line the
+    catalog does not sell (an unknown SKU, an inactive variant or product, no price in the
+    currency) has ``sellable`` False and no prices; its name is then the SKU if it is unknown.
+    """
+
+    sku: str
+    quantity: int
+    name: str  # "Product (Variant)", as ``VariantInfo.display_name``
+    product_slug: str | None  # None: the SKU is unknown
+    sellable: bool
+    unit_price: Money | None  # None when not sellable
+    line_total: Money | None  # unit price times quantity, rounded by Money; None when not sellable
+
+
+@dataclass(frozen=True)
+class Quote:
+    """
+    What ``catalog.api.quote`` says lines cost: each line as given, in order, and the subtotal
+    of the sellable ones (the unsellable are left out of it, never priced at zero).
+    """
+
+    currency: str
+    lines: tuple[QuotedLine, ...]
+    subtotal: Money
+
+    @property
+    def unsellable(self) -> tuple[str, ...]:
+        """The SKUs of the lines the catalog does not sell, in order."""
+        return tuple(line.sku for line in self.lines if not line.sellable)
+
+
+@dataclass(frozen=True)
 class FeedRow:
     """A sellable variant as a product feed (an export) lists it: one price, in one currency."""
 

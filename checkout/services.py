@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from cart import api as cart_api
 from cart.data import CartData, CartLineData
-from checkout import selectors
+from checkout import pricing as checkout_pricing
 from checkout.events import OrderPlaced, OrderStatusChanged
 from checkout.models import Checkout, Order, OrderLine
 from checkout.payments import PaymentDeclined, PaymentTimeout, get_gateway
@@ -131,7 +131,7 @@ def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
         lines=lines,
         email=customer.email if customer else "",
     )
-    pricing = selectors.price_checkout(checkout)
+    pricing = checkout_pricing.price_checkout(checkout)
     if pricing.unsellable:
         raise OutOfStock([Shortage(sku=sku, requested=0, available=0) for sku in pricing.unsellable])
     try:
@@ -172,7 +172,7 @@ def checkout_update(
         checkout.shipping_address = shipping_address
     if shipping_method is not None:
         checkout.shipping_method = shipping_method
-    if checkout.shipping_method and selectors.shipping_price(checkout) is None:
+    if checkout.shipping_method and checkout_pricing.shipping_price(checkout) is None:
         raise ValueError(f"Shipping method {checkout.shipping_method!r} is not offered for this address.")
     checkout.save()
     return checkout
@@ -190,7 +190,7 @@ def _missing(checkout: Checkout) -> list[str]:
     ]
 
 
-def _begin_completion(checkout_id) -> tuple[Checkout, selectors.Pricing]:
+def _begin_completion(checkout_id) -> tuple[Checkout, checkout_pricing.Pricing]:
     """Step A: lock, check, secure the stock for the payment's duration, mark completing."""
     with transaction.atomic():
         checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
@@ -202,7 +202,7 @@ def _begin_completion(checkout_id) -> tuple[Checkout, selectors.Pricing]:
         missing = _missing(checkout)
         if missing:
             raise CheckoutIncomplete(missing)
-        pricing = selectors.price_checkout(checkout)
+        pricing = checkout_pricing.price_checkout(checkout)
         if pricing.unsellable:
             raise ReservationExpired(
                 [Shortage(sku=sku, requested=0, available=0) for sku in pricing.unsellable]
@@ -276,7 +276,7 @@ def checkout_complete(
 @transaction.atomic
 def _place_order(
     checkout: Checkout,
-    pricing: selectors.Pricing,
+    pricing: checkout_pricing.Pricing,
     *,
     payment_reference: str,
     on_placed: Callable[[PlacedOrder], None] | None = None,

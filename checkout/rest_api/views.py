@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cart import api as cart_api
-from checkout import idempotency, selectors, services
+from checkout import idempotency, pricing, selectors, services
 from checkout.models import Checkout, Order
 from checkout.payments import PaymentDeclined, PaymentTimeout
 from checkout.rest_api.serializers import (
@@ -65,7 +65,7 @@ def _shortage_problem(code: str, detail: str, shortages) -> Problem:
 
 
 def checkout_data(checkout: Checkout) -> dict:
-    pricing = selectors.price_checkout(checkout)
+    priced = pricing.price_checkout(checkout)
     return CheckoutSerializer(
         {
             "id": checkout.id,
@@ -77,12 +77,12 @@ def checkout_data(checkout: Checkout) -> dict:
                     "unit_price": _money(line.unit_price),
                     "line_total": _money(line.line_total),
                 }
-                for line in pricing.lines
+                for line in priced.lines
             ],
-            "subtotal": _money(pricing.subtotal),
+            "subtotal": _money(priced.subtotal),
             "shipping_method": checkout.shipping_method or None,
-            "shipping_cost": _money(pricing.shipping_cost),
-            "total": _money(pricing.total),
+            "shipping_cost": _money(priced.shipping_cost),
+            "total": _money(priced.total),
             "email": checkout.email or None,
             "shipping_address": checkout.shipping_address,
             "expires_at": checkout.expires_at,
@@ -200,7 +200,7 @@ class ShippingMethodListView(APIView):
         country = (checkout.shipping_address or {}).get("country")
         methods = [
             {"code": method.code, "name": method.name, "price": _money(price)}
-            for method, price in selectors.shipping_rates(country)
+            for method, price in pricing.shipping_rates(country)
         ]
         return Response(ShippingMethodSerializer(methods, many=True).data)
 

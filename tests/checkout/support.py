@@ -45,7 +45,11 @@ def cart_with(client: APIClient, lines: dict[str, int]) -> str:
 
 def ready_checkout(client: APIClient, lines: dict[str, int], *, method: str = "standard") -> dict:
     """A checkout with e-mail, address and shipping method: ready to complete."""
-    token = cart_with(client, lines)
+    return checkout_of(client, cart_with(client, lines), method=method)
+
+
+def checkout_of(client: APIClient, token: str, *, method: str = "standard") -> dict:
+    """A checkout of the cart ``token`` with e-mail, address and shipping method: ready to complete."""
     created = client.post("/api/v1/checkouts/", {"cart_token": token}, format="json")
     assert created.status_code == 201, created.content
     checkout_id = created.json()["id"]
