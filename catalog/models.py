@@ -11,9 +11,8 @@ from django.db.models import Q
 from shop.kernel.money import (
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
+    clean_amount,
     currency_choices,
-    exact_amount,
-    is_currency_code,
     validate_currency_code,
 )
 from shop.kernel.sku import SKU_MAX_LENGTH, SKU_VALIDATOR
@@ -126,11 +125,7 @@ class Price(models.Model):
         return f"{self.amount} {self.currency}"
 
     def clean(self):
-        if isinstance(self.amount, Decimal) and is_currency_code(self.currency):
-            try:
-                self.amount = exact_amount(self.amount, self.currency)
-            except ValueError as exc:
-                raise ValidationError({"amount": str(exc)}) from None
+        clean_amount(self)
 
 
 class Attribute(models.Model):

@@ -1,9 +1,7 @@
 """Checkout sessions, shipping methods, orders and idempotency records. Private to checkout."""
 
 import uuid
-from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -12,9 +10,8 @@ from checkout.countries import shipping_country_choices
 from shop.kernel.money import (
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
+    clean_amount,
     currency_choices,
-    exact_amount,
-    is_currency_code,
     validate_currency_code,
 )
 
@@ -64,11 +61,7 @@ class ShippingRate(models.Model):
         return f"{self.method_id} {self.country} {self.amount} {self.currency}"
 
     def clean(self):
-        if isinstance(self.amount, Decimal) and is_currency_code(self.currency):
-            try:
-                self.amount = exact_amount(self.amount, self.currency)
-            except ValueError as exc:
-                raise ValidationError({"amount": str(exc)}) from None
+        clean_amount(self)
 
 
 class Checkout(models.Model):

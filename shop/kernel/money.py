@@ -61,6 +61,22 @@ def validate_currency_code(value: str) -> None:
         )
 
 
+def clean_amount(instance) -> None:
+    """
+    For a model's ``clean()``: write its ``amount`` with exactly the minor units of its
+    ``currency``, or refuse it where that would round it. An amount that is not a decimal yet, or
+    an unknown currency, is left to the fields' own validation.
+
+    Raises:
+        django.core.exceptions.ValidationError: on ``amount``, saying why.
+    """
+    if isinstance(instance.amount, Decimal) and is_currency_code(instance.currency):
+        try:
+            instance.amount = exact_amount(instance.amount, instance.currency)
+        except ValueError as exc:
+            raise ValidationError({"amount": str(exc)}) from None
+
+
 def exact_amount(amount: Decimal, currency: str) -> Decimal:
     """
     Return ``amount`` written with exactly the minor units of ``currency`` (``1.5`` BHD is
