@@ -8,7 +8,7 @@ from cart.models import Cart, CartLine
 from catalog import api as catalog_api
 from catalog.models import Variant
 from tests.cart.conftest import CARTS, add, cart_url, lines_of, new_cart, product, stock
-from tests.catalog.factories import ProductFactory, VariantFactory, sellable_product
+from tests.catalog.factories import ProductFactory, VariantFactory, sellable_product, take_off_sale
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -94,10 +94,7 @@ class TestFlow:
         add(api_client, token, "MUG-1", 2)
         add(api_client, token, "TEE-1", 1)
 
-        variant = Variant.objects.get(sku="MUG-1")
-        from catalog import services as catalog_services
-
-        catalog_services.variant_update(variant=variant, is_active=False)
+        take_off_sale(sku="MUG-1")
 
         body = api_client.get(cart_url(token)).json()
         mug = body["lines"][0]
@@ -130,10 +127,7 @@ class TestAddingLines:
         assert lines_of(token) == []
 
     def test_a_sku_the_catalog_does_not_sell_is_unknown(self, api_client):
-        inactive = sellable_product(skus=["OFF-1"])
-        from catalog import services as catalog_services
-
-        catalog_services.product_update(product=inactive, is_active=False)
+        take_off_sale(product=sellable_product(skus=["OFF-1"]))
         VariantFactory(product=ProductFactory(), sku="NOPRICE-1")
         stock("OFF-1", 10)
         stock("NOPRICE-1", 10)

@@ -1,4 +1,8 @@
-"""factory-boy factories for the catalog; they write through the services like any other writer."""
+"""
+factory-boy factories for the catalog, and the states other contexts' tests need of it (off sale,
+out of stock): they write through the catalog's services like any other writer, so that a test of
+the cart or checkout never reaches into the catalog's private modules itself.
+"""
 
 from decimal import Decimal
 
@@ -96,3 +100,16 @@ def price_of(sku: str, currency: str = "EUR") -> Decimal | None:
     """The price of ``sku`` in ``currency`` as ``catalog.api`` answers it (None: no price)."""
     info = catalog_api.get_variants(skus=[sku], currency=currency).get(sku)
     return info.price.amount if info and info.price else None
+
+
+def take_off_sale(*, sku: str | None = None, product: Product | None = None) -> None:
+    """The catalog stops selling a variant (``sku``) or a whole ``product``, as staff would."""
+    if sku is not None:
+        services.variant_update(variant=Variant.objects.get(sku=sku), is_active=False)
+    if product is not None:
+        services.product_update(product=product, is_active=False)
+
+
+def shown_out_of_stock(sku: str) -> None:
+    """The storefront's flag of ``sku`` as inventory's ``StockChanged`` handler sets it when none is left."""
+    services.stock_flags_set(sku=sku, in_stock=False)

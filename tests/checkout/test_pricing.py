@@ -5,10 +5,9 @@ from decimal import Decimal
 import pytest
 
 from catalog import api as catalog_api
-from catalog import services as catalog_services
 from checkout.models import ShippingMethod, ShippingRate
 from inventory import api as inventory_api
-from tests.catalog.factories import ProductFactory, VariantFactory
+from tests.catalog.factories import ProductFactory, VariantFactory, take_off_sale
 from tests.checkout.support import cart_with, checkout_of, complete
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +80,7 @@ def test_the_cart_its_checkout_and_the_order_have_the_catalogs_quote(api_client,
 def test_a_new_price_and_a_line_off_sale_change_the_cart_and_the_checkout_alike(api_client, bhd_shop):
     token, checkout_id = _cart_and_checkout(api_client)
     catalog_api.set_price(sku="TRAY-1", amount="9.999", currency="BHD")
-    catalog_services.variant_update(variant=bhd_shop["FINJAN-1"], is_active=False)
+    take_off_sale(sku="FINJAN-1")
     quote = catalog_api.quote(lines=QUANTITIES.items(), currency="BHD")
     assert quote.unsellable == ("FINJAN-1",)
 
