@@ -12,20 +12,16 @@ from cart import selectors, services
 from cart.data import CartData, CartLineData
 
 
-def get_cart(*, token: uuid.UUID | str, customer_id: int | None, for_update: bool = False) -> CartData | None:
+def get_cart(*, token: uuid.UUID | str, customer_id: int | None) -> CartData | None:
     """
     Return the cart ``token`` as ``customer_id`` (None: an anonymous client) may see it, or None.
 
     The rule is the HTTP API's: an anonymous cart is visible to whoever holds its token, a
-    customer's cart to that customer only; an unknown or malformed token gives None too.
-    ``for_update`` locks the cart row until the end of the caller's transaction, so that no line
-    changes between reading the cart and ``remove_ordered`` (the cart's own writes take the same
-    lock). Two queries.
-
-    Raises:
-        django.db.transaction.TransactionManagementError: ``for_update`` outside a transaction.
+    customer's cart to that customer only; an unknown or malformed token gives None too. The
+    lines are a snapshot: checkout reserves what it read, and ``remove_ordered`` later takes out
+    only what was ordered. Two queries.
     """
-    cart = selectors.cart_for(token=token, customer_id=customer_id, for_update=for_update)
+    cart = selectors.cart_for(token=token, customer_id=customer_id)
     if cart is None:
         return None
     return CartData(

@@ -20,10 +20,9 @@ def parse_token(token: uuid.UUID | str) -> uuid.UUID | None:
         return None
 
 
-def cart_for(*, token: uuid.UUID | str, customer_id: int | None, for_update: bool = False) -> Cart | None:
+def cart_for(*, token: uuid.UUID | str, customer_id: int | None) -> Cart | None:
     """
-    The cart with ``token`` if ``customer_id`` may see it, else None (one query); ``for_update``
-    locks its row until the end of the transaction.
+    The cart with ``token`` if ``customer_id`` may see it, else None (one query).
 
     Anyone holding the token may see an anonymous cart; a customer's cart is visible to that
     customer only, token or not (the HTTP contract: 404 for everyone else, never revealing that it exists).
@@ -34,8 +33,7 @@ def cart_for(*, token: uuid.UUID | str, customer_id: int | None, for_update: boo
     visible = Q(customer_id__isnull=True)
     if customer_id is not None:
         visible |= Q(customer_id=customer_id)
-    carts = Cart.objects.select_for_update() if for_update else Cart.objects.all()
-    return carts.filter(visible, token=token).first()
+    return Cart.objects.filter(visible, token=token).first()
 
 
 def customer_cart(customer_id: int) -> Cart | None:

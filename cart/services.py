@@ -22,54 +22,11 @@ from django.db.models import Model
 from django.utils import timezone
 
 from cart import selectors
+from cart.errors import CartNotFound, LineNotFound, QuantityTooLarge, TooManyLines
 from cart.models import MAX_QUANTITY, Cart, CartLine
 from catalog import api as catalog_api
 from inventory import api as inventory_api
-
-
-class CartError(Exception):
-    """A change of a cart that cannot be made."""
-
-
-class CartNotFound(CartError):
-    """The cart went away meanwhile (merged into a customer's cart)."""
-
-
-class LineNotFound(CartError):
-    """The cart has no line with this id."""
-
-
-class UnknownSku(CartError):
-    """The catalog does not sell this SKU (unknown, inactive or without a price)."""
-
-    def __init__(self, sku: str):
-        super().__init__(f"The catalog does not sell {sku!r}.")
-        self.sku = sku
-
-
-class QuantityTooLarge(CartError):
-    """The line would hold more than ``MAX_QUANTITY``."""
-
-    def __init__(self, quantity: int):
-        super().__init__(f"A line holds at most {MAX_QUANTITY}; this change would make it {quantity}.")
-        self.quantity = quantity
-
-
-class TooManyLines(CartError):
-    """The cart has ``CART_MAX_LINES`` lines already."""
-
-    def __init__(self, limit: int):
-        super().__init__(f"A cart holds at most {limit} lines.")
-        self.limit = limit
-
-
-class InsufficientStock(CartError):
-    """Fewer than the requested quantity can be had."""
-
-    def __init__(self, sku: str, available: int):
-        super().__init__(f"Only {available} of {sku!r} available.")
-        self.sku = sku
-        self.available = available
+from inventory.data import Shortage
 
 
 def _validate(instance: Model, *, exclude: tuple[str, ...] = ()) -> None:
@@ -120,17 +77,12 @@ def _touch(cart_id: int) -> None:
 # --- lines --------------------------------------------------------------------------------
 
 
-def _require_sellable(sku: str) -> None:
-    variant = catalog_api.get_variants(skus=[sku]).get(sku)
-    if variant is None or not variant.is_sellable:
-        raise UnknownSku(sku)
-
-
 def _require_available(sku: str, quantity: int) -> None:
     availability = inventory_api.get_availability(skus=[sku]).get(sku)
     available = availability.available if availability is not None else 0
     if quantity > available:
-        raise InsufficientStock(sku, max(available, 0))
+        shortage = Shortage(sku=sku, requested=quantity, available=max(available, 0))
+        raise inventory_api.InsufficientStock([shortage])
 
 
 @transaction.atomic
@@ -140,13 +92,13 @@ def cart_line_add(*, cart: Cart, sku: str, quantity: int) -> CartLine:
     A constant number of queries, whatever the size of the cart.
 
     Raises:
-        UnknownSku: the catalog does not sell ``sku``.
+        catalog_api.UnknownSku, catalog_api.NotForSale: the catalog does not sell ``sku``.
         QuantityTooLarge: the line would hold more than 100.
         TooManyLines: a new line would exceed ``CART_MAX_LINES``.
-        InsufficientStock: the line would hold more than the inventory has available.
+        inventory_api.InsufficientStock: the line would hold more than the inventory has available.
         CartNotFound: the cart went away meanwhile.
     """
-    _require_sellable(sku)
+    catalog_api.require_sellable(sku=sku)
     _lock(cart.pk)
     lines = {line.sku: line for line in selectors.cart_lines(cart.pk)}
     line = lines.get(sku)
@@ -174,8 +126,8 @@ def cart_line_update(*, cart: Cart, line_id: int, quantity: int) -> CartLine | N
 
     Raises:
         LineNotFound: ``cart`` has no such line.
-        UnknownSku: the catalog no longer sells the line's SKU.
-        InsufficientStock: the inventory has fewer than ``quantity`` available.
+        catalog_api.UnknownSku, catalog_api.NotForSale: the catalog no longer sells the line's SKU.
+        inventory_api.InsufficientStock: the inventory has fewer than ``quantity`` available.
         CartNotFound: the cart went away meanwhile.
     """
     _lock(cart.pk)
@@ -186,7 +138,7 @@ def cart_line_update(*, cart: Cart, line_id: int, quantity: int) -> CartLine | N
         line.delete()
         _touch(cart.pk)
         return None
-    _require_sellable(line.sku)
+    catalog_api.require_sellable(sku=line.sku)
     _require_available(line.sku, quantity)
     line.quantity = quantity
     _validate(line, exclude=("cart",))

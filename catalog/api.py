@@ -22,12 +22,9 @@ from catalog.data import (
     UpsertResult,
     VariantInfo,
 )
+from catalog.errors import NotForSale, UnknownSku  # the errors other contexts meet
 from shop.kernel.money import PRICE_MAX_WHOLE_DIGITS, Money, exact_amount, is_currency_code, minor_units
 from shop.kernel.text import echo
-
-
-class UnknownSku(LookupError):
-    """No variant has this SKU."""
 
 
 def get_variants(*, skus: Iterable[str], currency: str | None = None) -> dict[str, VariantInfo]:
@@ -48,6 +45,22 @@ def get_variants(*, skus: Iterable[str], currency: str | None = None) -> dict[st
         )
         for row in rows
     }
+
+
+def require_sellable(*, sku: str) -> VariantInfo:
+    """
+    Return the variant of ``sku`` if the catalog sells it (in the shop currency). One query.
+
+    Raises:
+        UnknownSku: no variant has ``sku``.
+        NotForSale: the variant or its product is inactive, or it has no price.
+    """
+    variant = get_variants(skus=[sku]).get(sku)
+    if variant is None:
+        raise UnknownSku(sku)
+    if not variant.is_sellable:
+        raise NotForSale(sku)
+    return variant
 
 
 def quote(*, lines: Iterable[tuple[str, int]], currency: str | None = None) -> Quote:

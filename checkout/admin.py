@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from checkout import services
+from checkout.errors import IllegalTransition
 from checkout.models import Checkout, Order, OrderLine, ShippingMethod, ShippingRate
 
 
@@ -43,7 +44,7 @@ def _transition_action(status: str, label: str):
                     else:
                         services.order_transition(order=order, status=status)
                     done += 1
-                except services.IllegalTransition as exc:
+                except IllegalTransition as exc:
                     modeladmin.message_user(request, f"{order.number}: {exc}", messages.WARNING)
         modeladmin.message_user(request, f"{done} order(s) now {status}.")
 

@@ -6,19 +6,10 @@ Orders are known by their number across the shop.
 
 from checkout import selectors, services
 from checkout.data import OrderSummary
+from checkout.errors import IllegalTransition as IllegalTransition  # the errors other contexts meet
+from checkout.errors import OrderCanceled as OrderCanceled
+from checkout.errors import UnknownOrder
 from checkout.models import Order
-
-
-class UnknownOrder(LookupError):
-    """No order has this number."""
-
-
-class IllegalTransition(Exception):
-    """The order's status machine has no such step."""
-
-
-class OrderCanceled(IllegalTransition):
-    """The order was canceled: it must not be handed over."""
 
 
 def get_order(*, number: str) -> OrderSummary:
@@ -50,13 +41,7 @@ def begin_handover(*, number: str) -> OrderSummary:
         OrderCanceled: the order was canceled first; it must not be sent.
         IllegalTransition: the order is not paid.
     """
-    try:
-        order = services.order_handover_begin(order=_order(number))
-    except services.IllegalTransition as exc:
-        if exc.current == Order.Status.CANCELED:
-            raise OrderCanceled(str(exc)) from exc
-        raise IllegalTransition(str(exc)) from exc
-    return _summary(order)
+    return _summary(services.order_handover_begin(order=_order(number)))
 
 
 def abandon_handover(*, number: str) -> OrderSummary:
@@ -77,10 +62,7 @@ def mark_handed_over(*, number: str, erp_reference: str) -> OrderSummary:
         UnknownOrder: no order has ``number``.
         IllegalTransition: the order is canceled (or not paid).
     """
-    try:
-        order = services.order_transition(
-            order=_order(number), status=Order.Status.HANDED_OVER, erp_reference=erp_reference
-        )
-    except services.IllegalTransition as exc:
-        raise IllegalTransition(str(exc)) from exc
+    order = services.order_transition(
+        order=_order(number), status=Order.Status.HANDED_OVER, erp_reference=erp_reference
+    )
     return _summary(order)

@@ -19,15 +19,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from checkout.errors import KeyReused, RequestInProgress
 from checkout.models import IdempotencyRecord
-
-
-class KeyReused(Exception):
-    """The key was used with another request body."""
-
-
-class RequestInProgress(Exception):
-    """The first request with this key is still running."""
 
 
 @dataclass(frozen=True)

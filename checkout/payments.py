@@ -12,15 +12,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from checkout.errors import PaymentDeclined, PaymentTimeout  # what a gateway raises
 from shop.kernel.money import Money
-
-
-class PaymentDeclined(Exception):
-    """The provider refused the payment; nothing was charged."""
-
-
-class PaymentTimeout(Exception):
-    """The provider did not answer in time; nothing was charged (the charge is voided if late)."""
 
 
 @dataclass(frozen=True)

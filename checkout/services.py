@@ -23,9 +23,22 @@ from django.utils import timezone
 from cart import api as cart_api
 from cart.data import CartData, CartLineData
 from checkout import pricing as checkout_pricing
+from checkout.errors import (
+    CheckoutIncomplete,
+    CheckoutNotOpen,
+    CompletionInProgress,
+    EmptyCart,
+    FulfilmentStarted,
+    IllegalTransition,
+    NotCancelable,
+    OrderCanceled,
+    PaymentDeclined,
+    PaymentTimeout,
+    UnknownShippingMethod,
+)
 from checkout.events import OrderPlaced, OrderStatusChanged
 from checkout.models import Checkout, Order, OrderLine
-from checkout.payments import PaymentDeclined, PaymentTimeout, get_gateway
+from checkout.payments import get_gateway
 from inventory import api as inventory_api
 from inventory.data import Shortage, StockLine
 from shop.accounts import api as accounts_api
@@ -45,48 +58,6 @@ TRANSITIONS = {
 }
 
 
-class EmptyCart(Exception):
-    pass
-
-
-class OutOfStock(Exception):
-    def __init__(self, shortages: list[Shortage]):
-        super().__init__(", ".join(shortage.sku for shortage in shortages))
-        self.shortages = shortages
-
-
-class ReservationExpired(OutOfStock):
-    pass
-
-
-class CheckoutIncomplete(Exception):
-    def __init__(self, missing: list[str]):
-        super().__init__(", ".join(missing))
-        self.missing = missing
-
-
-class CheckoutNotOpen(Exception):
-    """The checkout is completed, or another completion of it is running."""
-
-    def __init__(self, status: str):
-        super().__init__(status)
-        self.status = status
-
-
-class IllegalTransition(Exception):
-    def __init__(self, current: str, wanted: str):
-        super().__init__(f"{current} -> {wanted}")
-        self.current = current
-        self.wanted = wanted
-
-
-class FulfilmentStarted(IllegalTransition):
-    """The order's hand-over to fulfilment has begun (the ERP may have it): no cancel any more."""
-
-    def __init__(self, current: str):
-        super().__init__(current, Order.Status.CANCELED)
-
-
 @dataclass(frozen=True)
 class PlacedOrder:
     order: Order
@@ -104,6 +75,11 @@ def _stock_lines(lines: list[dict]) -> list[StockLine]:
     return [StockLine(sku=line["sku"], quantity=line["quantity"]) for line in lines]
 
 
+def _not_sold(skus) -> list[Shortage]:
+    """Lines the catalog stopped selling count as out of stock: none of them can be had."""
+    return [Shortage(sku=sku, requested=0, available=0) for sku in skus]
+
+
 @transaction.atomic
 def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
     """
@@ -112,10 +88,11 @@ def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
 
     Raises:
         EmptyCart: the cart has no lines.
-        OutOfStock: some SKUs cannot be reserved (or are no longer sold); nothing is reserved.
+        inventory_api.InsufficientStock: some SKUs cannot be reserved (or are no longer sold);
+            nothing is reserved.
     """
     if not cart.lines:
-        raise EmptyCart()
+        raise EmptyCart
     lines = [{"sku": line.sku, "quantity": line.quantity} for line in cart.lines]
     for earlier in Checkout.objects.select_for_update().filter(
         cart_token=cart.token, status=Checkout.Status.OPEN
@@ -133,15 +110,12 @@ def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
     )
     pricing = checkout_pricing.price_checkout(checkout)
     if pricing.unsellable:
-        raise OutOfStock([Shortage(sku=sku, requested=0, available=0) for sku in pricing.unsellable])
-    try:
-        reservation = inventory_api.reserve(
-            reference=str(checkout.id),
-            lines=_stock_lines(lines),
-            ttl_seconds=settings.CHECKOUT_RESERVATION_TTL,
-        )
-    except inventory_api.InsufficientStock as exc:
-        raise OutOfStock(exc.shortages) from exc
+        raise inventory_api.InsufficientStock(_not_sold(pricing.unsellable))
+    reservation = inventory_api.reserve(
+        reference=str(checkout.id),
+        lines=_stock_lines(lines),
+        ttl_seconds=settings.CHECKOUT_RESERVATION_TTL,
+    )
     checkout.expires_at = reservation.expires_at
     checkout.full_clean()
     checkout.save(force_insert=True)
@@ -161,7 +135,7 @@ def checkout_update(
 
     Raises:
         CheckoutNotOpen: the checkout is being completed or is completed.
-        ValueError: the shipping method is not offered for the address's country.
+        UnknownShippingMethod: the shipping method is not offered for the address's country.
     """
     checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
     if checkout.status != Checkout.Status.OPEN:
@@ -173,7 +147,7 @@ def checkout_update(
     if shipping_method is not None:
         checkout.shipping_method = shipping_method
     if checkout.shipping_method and checkout_pricing.shipping_price(checkout) is None:
-        raise ValueError(f"Shipping method {checkout.shipping_method!r} is not offered for this address.")
+        raise UnknownShippingMethod(checkout.shipping_method)
     checkout.save()
     return checkout
 
@@ -197,6 +171,8 @@ def _begin_completion(checkout_id) -> tuple[Checkout, checkout_pricing.Pricing]:
         stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS)
         if checkout.status == Checkout.Status.COMPLETING and checkout.status_changed_at < stale:
             checkout.status = Checkout.Status.OPEN  # the completing process died: take over
+        if checkout.status == Checkout.Status.COMPLETING:
+            raise CompletionInProgress
         if checkout.status != Checkout.Status.OPEN:
             raise CheckoutNotOpen(checkout.status)
         missing = _missing(checkout)
@@ -204,9 +180,7 @@ def _begin_completion(checkout_id) -> tuple[Checkout, checkout_pricing.Pricing]:
             raise CheckoutIncomplete(missing)
         pricing = checkout_pricing.price_checkout(checkout)
         if pricing.unsellable:
-            raise ReservationExpired(
-                [Shortage(sku=sku, requested=0, available=0) for sku in pricing.unsellable]
-            )
+            raise inventory_api.ReservationExpired(_not_sold(pricing.unsellable))
         if pricing.shipping_cost is None:
             raise CheckoutIncomplete(["shipping_method"])
         if checkout.expires_at <= timezone.now() + RESERVATION_MARGIN:
@@ -216,8 +190,8 @@ def _begin_completion(checkout_id) -> tuple[Checkout, checkout_pricing.Pricing]:
                     lines=_stock_lines(checkout.lines),
                     ttl_seconds=settings.CHECKOUT_RESERVATION_TTL,
                 )
-            except inventory_api.InsufficientStock as exc:
-                raise ReservationExpired(exc.shortages) from exc
+            except inventory_api.InsufficientStock as exc:  # re-reserving failed: the reservation is lost
+                raise inventory_api.ReservationExpired(exc.shortages) from exc
             checkout.expires_at = reservation.expires_at
         checkout.status = Checkout.Status.COMPLETING
         checkout.status_changed_at = timezone.now()
@@ -247,9 +221,9 @@ def checkout_complete(
     Pay for the checkout and place its order.
 
     Raises:
-        CheckoutNotOpen: completed already, or another completion is running.
+        CheckoutNotOpen: completed already (``CompletionInProgress``: another completion runs).
         CheckoutIncomplete: e-mail, address or shipping method missing.
-        ReservationExpired: the stock can no longer be had; nothing is charged.
+        inventory_api.ReservationExpired: the stock can no longer be had; nothing is charged.
         PaymentDeclined: nothing is charged; the checkout stays usable.
         PaymentTimeout: nothing is charged; the checkout stays usable.
 
@@ -267,7 +241,7 @@ def checkout_complete(
         raise
     try:
         return _place_order(checkout, pricing, payment_reference=charge.reference, on_placed=on_placed)
-    except ReservationExpired:
+    except inventory_api.ReservationExpired:
         gateway.refund(reference=charge.reference, amount=pricing.total)
         _reopen(checkout)
         raise
@@ -317,10 +291,7 @@ def _place_order(
         )
         for line in pricing.lines
     )
-    try:
-        inventory_api.commit(reference=str(checkout.id), order_number=order.number)
-    except inventory_api.ReservationExpired as exc:
-        raise ReservationExpired(exc.shortages) from exc
+    inventory_api.commit(reference=str(checkout.id), order_number=order.number)
     publish_many(
         [
             OrderPlaced(
@@ -404,12 +375,15 @@ def order_cancel(*, order: Order) -> Order:
     the ERP may have it and the cancel is refused.
 
     Raises:
-        FulfilmentStarted: the order's hand-over to fulfilment has begun.
-        IllegalTransition: the order was handed over to fulfilment (or is canceled or done).
+        NotCancelable: the order was handed over to fulfilment, or is shipped or done
+            (``FulfilmentStarted``: its hand-over has begun). Canceling a canceled order is fine.
     """
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if order.status != Order.Status.CANCELED and order.handover_started_at is not None:
-        raise FulfilmentStarted(order.status)
+    if order.status != Order.Status.CANCELED:
+        if order.handover_started_at is not None:
+            raise FulfilmentStarted(order.status)
+        if Order.Status.CANCELED not in TRANSITIONS[order.status]:
+            raise NotCancelable(order.status)
     order = order_transition(order=order, status=Order.Status.CANCELED)
     inventory_api.return_order(order_number=order.number)
     return order
@@ -423,11 +397,14 @@ def order_handover_begin(*, order: Order) -> Order:
     over (or further along) is returned as it is.
 
     Raises:
-        IllegalTransition: the order is canceled (it must not be handed over) or not paid.
+        OrderCanceled: the order is canceled: it must not be handed over.
+        IllegalTransition: the order is not paid.
     """
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status in (Order.Status.HANDED_OVER, Order.Status.SHIPPED, Order.Status.COMPLETED):
         return order
+    if order.status == Order.Status.CANCELED:
+        raise OrderCanceled(Order.Status.HANDED_OVER)
     if order.status != Order.Status.PAID:
         raise IllegalTransition(order.status, Order.Status.HANDED_OVER)
     if order.handover_started_at is None:

@@ -21,54 +21,22 @@ from inventory.data import (
     Availability,
     LevelsSet,
     ReservationInfo,
-    Shortage,
     StockDetail,
     StockLine,
     WarehouseStock,
 )
+from inventory.errors import BelowReserved as BelowReserved  # the errors other contexts meet
+from inventory.errors import InsufficientStock as InsufficientStock
+from inventory.errors import NothingReserved as NothingReserved
+from inventory.errors import ReservationExpired as ReservationExpired
+from inventory.errors import UnknownSku as UnknownSku
+from inventory.errors import UnknownWarehouse as UnknownWarehouse
 from inventory.models import MAX_QUANTITY, REFERENCE_MAX_LENGTH
 from shop.kernel.sku import is_sku
 from shop.kernel.text import echo
 
 #: The longest a reservation may be made for (30 days).
 MAX_TTL_SECONDS = 30 * 24 * 60 * 60
-
-
-class InsufficientStock(Exception):
-    """Not every line can be reserved; ``shortages`` names every short SKU."""
-
-    def __init__(self, shortages: list[Shortage]):
-        self.shortages = shortages
-        listed = ", ".join(f"{s.sku} ({s.available} of {s.requested} available)" for s in shortages)
-        super().__init__(f"Insufficient stock: {listed}.")
-
-
-class ReservationExpired(Exception):
-    """
-    The reservation expired or is gone and its stock can no longer be had; ``shortages`` names
-    the short SKUs (empty if nothing was ever reserved under the reference).
-    """
-
-    def __init__(self, shortages: list[Shortage], message: str = ""):
-        self.shortages = shortages
-        listed = ", ".join(f"{s.sku} ({s.available} of {s.requested} available)" for s in shortages)
-        super().__init__(message or f"The reservation expired and the stock is gone: {listed}.")
-
-
-class UnknownSku(LookupError):
-    """The inventory does not know this SKU: the catalog never registered it and no stock of it is held."""
-
-
-class UnknownWarehouse(LookupError):
-    """No warehouse has this code."""
-
-
-class ReservedStockError(ValueError):
-    """On hand cannot go below what is reserved in the warehouse (``reserved``)."""
-
-    def __init__(self, message: str, *, reserved: int):
-        super().__init__(message)
-        self.reserved = reserved
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -165,10 +133,7 @@ def reserve(*, reference: str, lines: Sequence[StockLine], ttl_seconds: int) -> 
         _check_sku(line.sku)
         _check_positive(line.quantity, f"quantity of {line.sku}")
         demand[line.sku] = demand.get(line.sku, 0) + line.quantity
-    try:
-        reservation = services.reservation_make(reference=reference, demand=demand, ttl_seconds=ttl_seconds)
-    except services.StockShortage as exc:
-        raise InsufficientStock(exc.shortages) from None
+    reservation = services.reservation_make(reference=reference, demand=demand, ttl_seconds=ttl_seconds)
     return ReservationInfo(
         id=reservation.id,
         reference=reservation.reference,
@@ -199,18 +164,13 @@ def commit(*, reference: str, order_number: str) -> None:
 
     Raises:
         ReservationExpired: the reservation expired or is gone and its stock can no longer be
-            had (``shortages``), or nothing was ever reserved under ``reference`` (empty
-            ``shortages``).
+            had (``shortages``), or (``NothingReserved``, empty ``shortages``) nothing was ever
+            reserved under ``reference``.
         ValueError: ``reference`` or ``order_number`` is empty or too long.
     """
     _check_reference(reference)
     _check_reference(order_number, "order_number")
-    try:
-        services.reservation_commit(reference=reference, order_number=order_number)
-    except services.StockShortage as exc:
-        raise ReservationExpired(exc.shortages) from None
-    except services.NothingReserved:
-        raise ReservationExpired([], f"Nothing was reserved under {reference!r}.") from None
+    services.reservation_commit(reference=reference, order_number=order_number)
 
 
 def return_order(*, order_number: str) -> None:
@@ -252,7 +212,7 @@ def set_on_hand(*, sku: str, warehouse: str, on_hand: int, reason: str = "adjust
 
     Raises:
         UnknownWarehouse: no warehouse has the code ``warehouse``.
-        ReservedStockError (a ValueError): ``on_hand`` is below what is reserved there.
+        BelowReserved (a ValueError): ``on_hand`` is below what is reserved there.
         ValueError: a malformed SKU, ``on_hand`` not an integer in 0..2**63-1, an empty reason.
     """
     _check_quantity(on_hand, "on_hand")
@@ -312,7 +272,7 @@ def adjust_on_hand(*, sku: str, warehouse: str, delta: int, reason: str = "adjus
 
     Raises:
         UnknownWarehouse: no warehouse has the code ``warehouse``.
-        ReservedStockError (a ValueError): on hand would go below what is reserved there.
+        BelowReserved (a ValueError): on hand would go below what is reserved there.
         ValueError: a malformed SKU, ``delta`` not an integer, on hand beyond 2**63-1, an empty
             reason.
     """
@@ -324,12 +284,7 @@ def adjust_on_hand(*, sku: str, warehouse: str, delta: int, reason: str = "adjus
 def _change_on_hand(*, sku: str, warehouse: str, reason: str, **change: int) -> StockDetail:
     _check_sku(sku)
     _check_reference(reason, "reason")
-    try:
-        services.stock_set_on_hand(sku=sku, warehouse_code=warehouse, reason=reason, **change)
-    except services.WarehouseNotFound:
-        raise UnknownWarehouse(warehouse) from None
-    except services.BelowReserved as exc:
-        raise ReservedStockError(str(exc), reserved=exc.reserved) from None
+    services.stock_set_on_hand(sku=sku, warehouse_code=warehouse, reason=reason, **change)
     return get_stock(sku=sku)
 
 
@@ -350,12 +305,9 @@ def receive_initial_stock(
         _check_sku(sku)
         _check_quantity(quantity, f"quantity of {sku}")
     _check_reference(reason, "reason")
-    try:
-        return services.stock_receive_initial(
-            warehouse_code=warehouse, quantities=quantities, reason=reason, announce=announce
-        )
-    except services.WarehouseNotFound:
-        raise UnknownWarehouse(warehouse) from None
+    return services.stock_receive_initial(
+        warehouse_code=warehouse, quantities=quantities, reason=reason, announce=announce
+    )
 
 
 def ensure_warehouse(*, code: str, name: str, priority: int = 0) -> None:

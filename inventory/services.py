@@ -33,6 +33,13 @@ from django.utils import timezone
 
 from inventory import selectors
 from inventory.data import Shortage
+from inventory.errors import (
+    BelowReserved,
+    InsufficientStock,
+    NothingReserved,
+    ReservationExpired,
+    UnknownWarehouse,
+)
 from inventory.events import StockChanged
 from inventory.models import (
     MAX_QUANTITY,
@@ -51,34 +58,6 @@ Kind = StockMovement.Kind
 
 #: The first key of the advisory locks taken on reservation references ("inventory", as digits).
 _ADVISORY_LOCK_NAMESPACE = 1_060_220
-
-
-class StockShortage(Exception):
-    """Less stock can be had than was asked for; ``shortages`` names every short SKU."""
-
-    def __init__(self, shortages: list[Shortage]):
-        self.shortages = shortages
-        listed = ", ".join(f"{s.sku} ({s.available} of {s.requested})" for s in shortages)
-        super().__init__(f"Not enough stock: {listed}.")
-
-
-class WarehouseNotFound(LookupError):
-    """No warehouse has this code."""
-
-
-class NothingReserved(LookupError):
-    """Nothing was ever reserved under this reference."""
-
-
-class BelowReserved(ValueError):
-    """On hand cannot go below what is reserved."""
-
-    def __init__(self, *, sku: str, warehouse: str, on_hand: int, reserved: int):
-        self.sku, self.warehouse, self.on_hand, self.reserved = sku, warehouse, on_hand, reserved
-        super().__init__(
-            f"{sku} in {warehouse}: on hand cannot be {on_hand}, {reserved} are reserved "
-            "(reserved stock cannot vanish; release the reservations first)."
-        )
 
 
 def _lock_reference(reference: str) -> None:
@@ -246,13 +225,13 @@ class _LockedStock:
                 if not wanted:
                     break
         if shortages:
-            raise StockShortage(shortages)
+            raise InsufficientStock(shortages)
         return takes
 
     def reserve(
         self, demand: Mapping[str, int], *, reference: str, reservation_id: uuid.UUID, expires_at: datetime
     ) -> None:
-        """Reserve ``demand`` under a new reservation. Raises ``StockShortage``."""
+        """Reserve ``demand`` under a new reservation. Raises ``InsufficientStock``."""
         takes = self._take(demand)
         self.new_reservation = Reservation(
             id=reservation_id, reference=reference, expires_at=expires_at, created_at=self.now
@@ -273,7 +252,7 @@ class _LockedStock:
     def allocate(
         self, demand: Mapping[str, int], *, order_number: str, reservation_id: uuid.UUID | None = None
     ) -> None:
-        """Take ``demand`` off the shelves for an order. Raises ``StockShortage``."""
+        """Take ``demand`` off the shelves for an order. Raises ``InsufficientStock``."""
         for row, quantity in self._take(demand):
             self._move(
                 Kind.ALLOCATION, row, on_hand=-quantity, reference=order_number, reservation_id=reservation_id
@@ -358,7 +337,7 @@ class _LockedStock:
 def reservation_make(*, reference: str, demand: Mapping[str, int], ttl_seconds: int) -> Reservation:
     """
     Reserve ``demand`` (quantity per SKU) under ``reference`` for ``ttl_seconds``, replacing the
-    reservation already made under it, all or nothing. Raises ``StockShortage``.
+    reservation already made under it, all or nothing. Raises ``InsufficientStock``.
     """
     _lock_reference(reference)
     previous = list(Reservation.objects.filter(reference=reference).values_list("pk", "lines__sku"))
@@ -393,7 +372,11 @@ def reservation_commit(*, reference: str, order_number: str) -> None:
     """
     Allocate the stock reserved under ``reference`` to ``order_number``. An expired or vanished
     reservation is made good from the stock available now, as the ledger says it was made.
-    Committing an order a second time does nothing. Raises ``StockShortage``, ``NothingReserved``.
+    Committing an order a second time does nothing.
+
+    Raises:
+        ReservationExpired: the stock can no longer be had (``NothingReserved``: nothing was ever
+            reserved under ``reference``).
     """
     _lock_reference(reference)
     if selectors.order_has_movements(order_number, Kind.ALLOCATION):
@@ -409,7 +392,10 @@ def reservation_commit(*, reference: str, order_number: str) -> None:
     else:
         if header:
             stock.drop_reservation(reservation_id)
-        stock.allocate(demand, order_number=order_number, reservation_id=reservation_id)
+        try:
+            stock.allocate(demand, order_number=order_number, reservation_id=reservation_id)
+        except InsufficientStock as exc:  # for the caller the reservation is what was lost
+            raise ReservationExpired(exc.shortages) from exc
     stock.save()
 
 
@@ -448,11 +434,11 @@ def stock_set_on_hand(
 ) -> None:
     """
     Set (``on_hand``) or change (``delta``) what a warehouse has of a SKU, creating its stock
-    row. Raises ``WarehouseNotFound``, ``BelowReserved``, ``ValueError`` (beyond the maximum).
+    row. Raises ``UnknownWarehouse``, ``BelowReserved``, ``ValueError`` (beyond the maximum).
     """
     warehouse = selectors.warehouse_by_code(warehouse_code)
     if warehouse is None:
-        raise WarehouseNotFound(warehouse_code)
+        raise UnknownWarehouse(warehouse_code)
     stock = _LockedStock([sku])
     if (sku, warehouse.pk) not in stock.rows:
         StockLevel.objects.bulk_create([StockLevel(sku=sku, warehouse=warehouse)], ignore_conflicts=True)
@@ -534,11 +520,11 @@ def stock_receive_initial(
     the warehouse does not hold yet, their ledger rows and ``StockChanged``, in a few bulk
     statements. SKUs it already holds are left alone, so a repeated call changes nothing.
     ``announce=False`` skips ``StockChanged`` for a caller that sets the read models itself.
-    Raises ``WarehouseNotFound``.
+    Raises ``UnknownWarehouse``.
     """
     warehouse = selectors.warehouse_by_code(warehouse_code)
     if warehouse is None:
-        raise WarehouseNotFound(warehouse_code)
+        raise UnknownWarehouse(warehouse_code)
     held = set(
         StockLevel.objects.filter(warehouse=warehouse, sku__in=list(quantities)).values_list("sku", flat=True)
     )

@@ -11,12 +11,12 @@ import uuid
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cart import selectors, services
+from cart.errors import CartNotFound
 from cart.models import Cart
 from cart.rest_api.serializers import (
     CartCreateSerializer,
@@ -25,11 +25,7 @@ from cart.rest_api.serializers import (
     LineAddSerializer,
     LineUpdateSerializer,
 )
-from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
-
-CART_NOT_FOUND = "No cart with this token."
-LINE_NOT_FOUND = "The cart has no line with this id."
 
 
 def _customer_id(request) -> int | None:
@@ -37,34 +33,17 @@ def _customer_id(request) -> int | None:
 
 
 class CartAPIView(APIView):
-    """What the cart's views share: finding the cart, answering with it, mapping service errors."""
+    """What the cart's views share: finding the cart and answering with it (errors: ``problems.py``)."""
 
     def get_cart(self, request, token: uuid.UUID) -> Cart:
         cart = selectors.cart_for(token=token, customer_id=_customer_id(request))
         if cart is None:
-            raise NotFound(CART_NOT_FOUND)
+            raise CartNotFound
         return cart
 
     @staticmethod
     def cart_response(cart: Cart, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(CartSerializer(selectors.cart_detail(cart)).data, status=status_code)
-
-    @staticmethod
-    def problem(exc: services.CartError) -> Exception:
-        """The HTTP error of a service's refusal."""
-        if isinstance(exc, services.CartNotFound):
-            return NotFound(CART_NOT_FOUND)
-        if isinstance(exc, services.LineNotFound):
-            return NotFound(LINE_NOT_FOUND)
-        if isinstance(exc, services.UnknownSku):
-            return Problem(400, "unknown_sku", str(exc), errors={"sku": ["Unknown or not for sale."]})
-        if isinstance(exc, services.QuantityTooLarge):
-            return Problem(400, "invalid", str(exc), errors={"quantity": [str(exc)]})
-        if isinstance(exc, services.TooManyLines):
-            return Problem(400, "too_many_lines", str(exc), limit=exc.limit)
-        if isinstance(exc, services.InsufficientStock):
-            return Problem(409, "insufficient_stock", str(exc), sku=exc.sku, available=exc.available)
-        raise TypeError(f"Unmapped cart error: {exc!r}")
 
 
 class CartCreateView(CartAPIView):
@@ -120,10 +99,7 @@ class CartLineAddView(CartAPIView):
         cart = self.get_cart(request, token)
         body = LineAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.cart_line_add(cart=cart, **body.validated_data)
-        except services.CartError as exc:
-            raise self.problem(exc) from None
+        services.cart_line_add(cart=cart, **body.validated_data)
         return self.cart_response(cart, status.HTTP_201_CREATED)
 
 
@@ -139,10 +115,7 @@ class CartLineUpdateView(CartAPIView):
         cart = self.get_cart(request, token)
         body = LineUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.cart_line_update(cart=cart, line_id=line_id, **body.validated_data)
-        except services.CartError as exc:
-            raise self.problem(exc) from None
+        services.cart_line_update(cart=cart, line_id=line_id, **body.validated_data)
         return self.cart_response(cart)
 
 
@@ -156,10 +129,7 @@ class CartLineDeleteView(CartAPIView):
     )
     def delete(self, request, token: uuid.UUID, line_id: int):
         cart = self.get_cart(request, token)
-        try:
-            services.cart_line_remove(cart=cart, line_id=line_id)
-        except services.CartError as exc:
-            raise self.problem(exc) from None
+        services.cart_line_remove(cart=cart, line_id=line_id)
         return self.cart_response(cart)
 
 
@@ -190,8 +160,5 @@ class CartMergeView(CartAPIView):
         CartMergeSerializer(data=request.data).is_valid(raise_exception=True)
         if cart.customer_id == request.user.pk:
             return self.cart_response(cart)
-        try:
-            merged = services.cart_merge(cart=cart, customer_id=request.user.pk)
-        except services.CartError as exc:
-            raise self.problem(exc) from None
+        merged = services.cart_merge(cart=cart, customer_id=request.user.pk)
         return self.cart_response(merged)

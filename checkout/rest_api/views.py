@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 
 from cart import api as cart_api
 from checkout import idempotency, pricing, selectors, services
+from checkout.errors import PaymentTimeout
 from checkout.models import Checkout, Order
-from checkout.payments import PaymentDeclined, PaymentTimeout
 from checkout.rest_api.serializers import (
     CheckoutCompleteInput,
     CheckoutCreateInput,
@@ -22,7 +22,7 @@ from checkout.rest_api.serializers import (
     ShippingMethodSerializer,
 )
 from shop.kernel.http.pagination import KeysetPagination, Ordering
-from shop.kernel.http.problems import Problem
+from shop.kernel.http.problems import Problem, problem_for
 from shop.kernel.http.schema import PAGE_PARAMETERS, paginated, problem_responses
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -52,16 +52,6 @@ def _customer_id(request) -> int | None:
 
 def _money(money):
     return None if money is None else {"amount": money.amount, "currency": money.currency}
-
-
-def _shortage_problem(code: str, detail: str, shortages) -> Problem:
-    return Problem(
-        409,
-        code,
-        detail,
-        skus=[shortage.sku for shortage in shortages],
-        shortages=[{"sku": s.sku, "requested": s.requested, "available": s.available} for s in shortages],
-    )
 
 
 def checkout_data(checkout: Checkout) -> dict:
@@ -144,14 +134,7 @@ class CheckoutCreateView(APIView):
         )
         if cart is None:
             raise NotFound("No such cart.")
-        try:
-            checkout = services.checkout_create(cart=cart, customer_id=_customer_id(request))
-        except services.EmptyCart:
-            raise Problem(400, "empty_cart", "The cart is empty.") from None
-        except services.OutOfStock as exc:
-            raise _shortage_problem(
-                "insufficient_stock", "Not enough stock for some items.", exc.shortages
-            ) from None
+        checkout = services.checkout_create(cart=cart, customer_id=_customer_id(request))
         return Response(checkout_data(checkout), status=status.HTTP_201_CREATED)
 
 
@@ -176,14 +159,7 @@ class CheckoutDetailView(APIView):
         checkout = _checkout_or_404(request, checkout_id)
         payload = CheckoutUpdateInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            checkout = services.checkout_update(checkout=checkout, **payload.validated_data)
-        except services.CheckoutNotOpen as exc:
-            raise Problem(409, "checkout_not_open", f"The checkout is {exc.status}.") from None
-        except ValueError as exc:
-            raise Problem(
-                400, "invalid_shipping_method", str(exc), errors={"shipping_method": [str(exc)]}
-            ) from None
+        checkout = services.checkout_update(checkout=checkout, **payload.validated_data)
         return Response(checkout_data(checkout))
 
 
@@ -229,16 +205,7 @@ class CheckoutCompleteView(APIView):
         customer_id = _customer_id(request)
         scope = f"customer:{customer_id}" if customer_id is not None else f"checkout:{checkout.id}"
         fingerprint = idempotency.request_fingerprint(method="POST", path=request.path, body=request.data)
-        try:
-            claimed = idempotency.begin(scope=scope, key=key, fingerprint=fingerprint)
-        except idempotency.KeyReused:
-            raise Problem(
-                422, "idempotency_key_reused", "This Idempotency-Key was used with another request."
-            ) from None
-        except idempotency.RequestInProgress:
-            raise Problem(
-                409, "request_in_progress", "A request with this Idempotency-Key is running."
-            ) from None
+        claimed = idempotency.begin(scope=scope, key=key, fingerprint=fingerprint)
         if isinstance(claimed, idempotency.Replay):
             response = Response(claimed.body, status=claimed.status)
             response["Idempotent-Replayed"] = "true"
@@ -247,17 +214,16 @@ class CheckoutCompleteView(APIView):
             return response
         try:
             return self._complete(request, checkout, key, claimed)  # its answer is stored with the order
-        except Problem as problem:
-            if problem.problem_code == "payment_timeout":
-                # Nothing happened: the client may retry with the same key.
-                idempotency.abandon(claimed)
+        except PaymentTimeout:
+            idempotency.abandon(claimed)  # nothing happened: the client may retry with the same key
+            raise
+        except Exception as exc:
+            if not isinstance(exc, Problem) and problem_for(exc, self) is None:
+                idempotency.abandon(claimed)  # a 500: the key is not spent on it
                 raise
-            response = self.handle_exception(problem)  # every other answer is final for the key
+            response = self.handle_exception(exc)  # every other answer is final for the key
             idempotency.finish(claimed, status=response.status_code, body=response.data)
             return response
-        except Exception:
-            idempotency.abandon(claimed)
-            raise
 
     def _complete(self, request, checkout: Checkout, key: str, claimed) -> Response:
         payload = CheckoutCompleteInput(data=request.data)
@@ -269,34 +235,12 @@ class CheckoutCompleteView(APIView):
             answer["body"] = order_data(placed.order, access_token=placed.access_token)
             idempotency.finish(claimed, status=status.HTTP_201_CREATED, body=answer["body"])
 
-        try:
-            services.checkout_complete(
-                checkout_id=checkout.id,
-                payment_token=payload.validated_data["payment_token"],
-                idempotency_key=key,
-                on_placed=store_answer,
-            )
-        except services.CheckoutIncomplete as exc:
-            raise Problem(
-                400,
-                "checkout_incomplete",
-                f"Missing: {', '.join(exc.missing)}.",
-                errors={name: ["Required before completion."] for name in exc.missing},
-            ) from None
-        except services.ReservationExpired as exc:
-            raise _shortage_problem(
-                "reservation_expired", "The stock can no longer be had.", exc.shortages
-            ) from None
-        except services.CheckoutNotOpen as exc:
-            if exc.status == Checkout.Status.COMPLETING:
-                raise Problem(409, "request_in_progress", "This checkout is being completed.") from None
-            raise Problem(409, "checkout_not_open", f"The checkout is {exc.status}.") from None
-        except PaymentDeclined:
-            raise Problem(402, "payment_declined", "The payment was declined; try another payment.") from None
-        except PaymentTimeout:
-            raise Problem(
-                503, "payment_timeout", "The payment provider did not answer; nothing was charged. Try again."
-            ) from None
+        services.checkout_complete(
+            checkout_id=checkout.id,
+            payment_token=payload.validated_data["payment_token"],
+            idempotency_key=key,
+            on_placed=store_answer,
+        )
         return Response(answer["body"], status=status.HTTP_201_CREATED)
 
 
@@ -377,17 +321,5 @@ class OrderCancelView(APIView):
         responses={200: OrderSerializer, **problem_responses(400, 404, 409)},
     )
     def post(self, request, number):
-        order = _order_or_404(request, number)
-        try:
-            order = services.order_cancel(order=order)
-        except services.FulfilmentStarted:
-            raise Problem(
-                409,
-                "not_cancelable",
-                "The order is being handed over to fulfilment and can no longer be canceled.",
-            ) from None
-        except services.IllegalTransition:
-            raise Problem(
-                409, "not_cancelable", f"An order that is {order.status} cannot be canceled."
-            ) from None
+        services.order_cancel(order=_order_or_404(request, number))
         return Response(order_data(_order_or_404(request, number)))

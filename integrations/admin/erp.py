@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from integrations import errors
 from integrations.models import ErpHandover
 from integrations.services import erp as erp_services
 
@@ -29,7 +30,7 @@ class ErpHandoverAdmin(admin.ModelAdmin):
             try:
                 erp_services.handover_retry(order_number=number)
                 retried += 1
-            except (erp_services.HandoverNotFound, erp_services.HandoverNotFailed):
+            except (errors.HandoverNotFound, errors.HandoverNotFailed):
                 skipped.append(number)
         self.message_user(request, f"{retried} hand-over(s) queued again.", messages.SUCCESS)
         if skipped:

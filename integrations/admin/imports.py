@@ -15,8 +15,9 @@ from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from integrations import errors
 from integrations.models import ImportJob
-from integrations.services import dispatch, importing, price_import, product_import
+from integrations.services import dispatch, price_import, product_import
 
 _UPLOAD_TEMPLATE = engines["django"].from_string(
     """{% extends "admin/base_site.html" %}
@@ -125,7 +126,7 @@ class ImportJobAdmin(admin.ModelAdmin):
             kind = _KINDS[form.cleaned_data["kind"]]
             try:
                 job = kind.create(upload=form.cleaned_data["file"], created_by_id=request.user.pk)
-            except importing.ImportFileInvalid as exc:
+            except errors.ImportFileInvalid as exc:
                 form.add_error("file", str(exc))
             else:
                 self.message_user(request, f"{kind.label} {job.pk} queued.", messages.SUCCESS)

@@ -11,7 +11,6 @@ from integrations import selectors
 from integrations.models import ErpHandover
 from integrations.services import erp as erp_services
 from shop.kernel.http.pagination import KeysetPagination, Ordering
-from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import PAGE_PARAMETERS, paginated, problem_responses
 
 
@@ -74,10 +73,5 @@ class HandoverRetryView(APIView):
         Reset a `failed` hand-over to `pending` with no attempts and queue it; 404 for an unknown
         order number, 409 `not_failed` when it is not failed.
         """
-        try:
-            handover = erp_services.handover_retry(order_number=order_number)
-        except erp_services.HandoverNotFound:
-            raise Problem(404, "not_found", "No hand-over for this order number.") from None
-        except erp_services.HandoverNotFailed as exc:
-            raise Problem(409, "not_failed", str(exc)) from None
+        handover = erp_services.handover_retry(order_number=order_number)
         return Response(HandoverSerializer(handover).data, status=status.HTTP_202_ACCEPTED)

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from integrations.models import ExportJob
 from integrations.services import exports
-from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
 from shop.kernel.http.serializers import StrictInputSerializer
 
@@ -106,14 +105,9 @@ class ExportDownloadView(APIView):
         gone from the storage.
         """
         job = get_object_or_404(ExportJob, pk=id)
-        if job.status != ExportJob.Status.DONE or not job.file:
-            raise Problem(409, "export_not_ready", f"The export is {job.status}, not done.")
-        try:
-            if settings.EXPORT_DOWNLOAD_REDIRECT:
-                return HttpResponseRedirect(exports.export_file_url(job))
-            stream = exports.export_file_open(job)
-        except exports.ExportFileMissing as exc:
-            raise Problem(404, "export_file_missing", str(exc)) from None
+        if settings.EXPORT_DOWNLOAD_REDIRECT:
+            return HttpResponseRedirect(exports.export_file_url(job))
+        stream = exports.export_file_open(job)
         return FileResponse(
             stream,
             as_attachment=True,

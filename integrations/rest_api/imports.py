@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.models import ImportJob
-from integrations.services import importing, price_import, product_import
+from integrations.services import price_import, product_import
 from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
 
@@ -65,10 +65,7 @@ class ImportUploadView(APIView):
             if "file" in request.FILES and not request.FILES["file"].size:
                 raise Problem(400, "empty", "The file is empty.")
             raise serializers.ValidationError(body.errors)
-        try:
-            job = self.create_job(upload=body.validated_data["file"], created_by_id=request.user.pk)
-        except importing.ImportFileInvalid as exc:
-            raise Problem(400, exc.code, str(exc)) from None
+        job = self.create_job(upload=body.validated_data["file"], created_by_id=request.user.pk)
         return Response(ImportQueuedSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -32,21 +32,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from checkout import api as checkout_api
-from integrations import erp_client
+from integrations import erp_client, errors
 from integrations.models import ErpHandover
 from shop.kernel import handoff
 
 logger = logging.getLogger(__name__)
 
 Status = ErpHandover.Status
-
-
-class HandoverNotFound(LookupError):
-    """No hand-over for this order number."""
-
-
-class HandoverNotFailed(Exception):
-    """Only a failed (dead-lettered) hand-over can be retried."""
 
 
 def backoff_delay(attempts: int) -> float:
@@ -234,14 +226,14 @@ def handover_retry(*, order_number: str) -> ErpHandover:
     Try a failed (dead-lettered) hand-over again from scratch: pending, no attempts, due now.
 
     Raises:
-        HandoverNotFound: no hand-over for ``order_number``.
-        HandoverNotFailed: it is not ``failed``.
+        errors.HandoverNotFound: no hand-over for ``order_number``.
+        errors.HandoverNotFailed: it is not ``failed``.
     """
     handover = ErpHandover.objects.select_for_update().filter(order_number=order_number).first()
     if handover is None:
-        raise HandoverNotFound(order_number)
+        raise errors.HandoverNotFound(order_number)
     if handover.status != Status.FAILED:
-        raise HandoverNotFailed(f"The hand-over of {order_number} is {handover.status}, not failed.")
+        raise errors.HandoverNotFailed(f"The hand-over of {order_number} is {handover.status}, not failed.")
     handover.status = Status.PENDING
     handover.attempts = 0
     handover.next_attempt_at = timezone.now()

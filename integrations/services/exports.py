@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from catalog import api as catalog_api
 from catalog.data import FeedRow
+from integrations import errors
 from integrations.models import ExportJob
 from integrations.services import dispatch
 from inventory import api as inventory_api
@@ -58,13 +59,14 @@ def export_create(*, format: str = "csv", created_by_id: int | None = None) -> E
     return job
 
 
-class ExportFileMissing(Exception):
-    """A done export's file is not in the default storage (deleted, or a storage not shared)."""
-
-
 def export_file_name(job: ExportJob) -> str:
     """The name a downloaded feed is saved under."""
     return f"feed-{job.id}.csv"
+
+
+def _require_built(job: ExportJob) -> None:
+    if job.status != ExportJob.Status.DONE or not job.file:
+        raise errors.ExportNotReady(job.status)
 
 
 def export_file_open(job: ExportJob) -> IO[bytes]:
@@ -73,14 +75,14 @@ def export_file_open(job: ExportJob) -> IO[bytes]:
     process sees, or a bucket), never by a local path.
 
     Raises:
-        ExportFileMissing: the storage has no such file.
+        errors.ExportNotReady: the export is not done (or has no file).
+        errors.ExportFileMissing: the storage has no such file.
     """
-    if not job.file:
-        raise ExportFileMissing(f"The export {job.id} has no file.")
+    _require_built(job)
     try:
         return job.file.open("rb")
     except FileNotFoundError:
-        raise ExportFileMissing(_missing_message(job)) from None
+        raise errors.ExportFileMissing(_missing_message(job)) from None
 
 
 def export_file_url(job: ExportJob) -> str:
@@ -89,12 +91,14 @@ def export_file_url(job: ExportJob) -> str:
     (signed, ``AWS_QUERYSTRING_EXPIRE``): for ``EXPORT_DOWNLOAD_REDIRECT`` with S3 storage.
 
     Raises:
-        ExportFileMissing: the storage has no such file (asked first, so that a client gets the
-            shop's 404 rather than the bucket's).
+        errors.ExportNotReady: the export is not done (or has no file).
+        errors.ExportFileMissing: the storage has no such file (asked first, so that a client
+            gets the shop's 404 rather than the bucket's).
     """
+    _require_built(job)
     storage = job.file.storage
-    if not job.file or not storage.exists(job.file.name):
-        raise ExportFileMissing(_missing_message(job))
+    if not storage.exists(job.file.name):
+        raise errors.ExportFileMissing(_missing_message(job))
     return storage.url(
         job.file.name,
         parameters={

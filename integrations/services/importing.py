@@ -33,6 +33,7 @@ from typing import IO, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import errors
 from integrations.models import ImportJob
 from shop.kernel.text import shorten
 
@@ -43,22 +44,6 @@ MAX_MESSAGE_CHARS = 300
 NUL_MESSAGE = "The row holds a NUL character, which text cannot hold."
 _HEAD_BYTES = 64 * 1024
 T = TypeVar("T")
-
-
-class ImportFileInvalid(ValueError):
-    """An uploaded file is refused before it is stored; ``code`` is the API's problem code."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-class ImportFileUnreadable(Exception):
-    """A stored file cannot be read (missing, not UTF-8, broken CSV): the job fails with this."""
-
-
-class ImportFileMissing(ImportFileUnreadable):
-    """The job's file is not in the default storage: the job fails with this, naming the file."""
 
 
 @dataclass
@@ -91,37 +76,35 @@ def check_csv_upload(upload, *, header: Sequence[str], max_bytes: int) -> None:
     its first line and the start of the next.
 
     Raises:
-        ImportFileInvalid: ``too_large`` (more than ``max_bytes``), ``empty`` (no bytes or no
+        errors.ImportFileInvalid: ``too_large`` (more than ``max_bytes``), ``empty`` (no bytes or no
             data row), ``not_csv`` (not a ``.csv`` file or not UTF-8 text) or ``bad_header``
             (the first line is not exactly ``header``).
     """
     expected = ",".join(header)
     if upload.size is not None and upload.size > max_bytes:
-        raise ImportFileInvalid("too_large", f"The file is larger than {max_bytes:,} bytes.")
+        raise errors.FileTooLarge(f"The file is larger than {max_bytes:,} bytes.")
     if not upload.size:
-        raise ImportFileInvalid("empty", "The file is empty.")
+        raise errors.FileEmpty("The file is empty.")
     name = (upload.name or "").lower()
     content_type = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
     if not name.endswith(".csv") and content_type != "text/csv":
-        raise ImportFileInvalid("not_csv", "Upload a .csv file (text/csv).")
+        raise errors.NotCsv("Upload a .csv file (text/csv).")
     upload.seek(0)
     head = upload.read(_HEAD_BYTES)
     upload.seek(0)
     if b"\x00" in head:
-        raise ImportFileInvalid("not_csv", "The file is not text.")
+        raise errors.NotCsv("The file is not text.")
     # An incremental decoder tolerates a character cut at the end of the sampled bytes.
     try:
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(head)
     except UnicodeDecodeError:
-        raise ImportFileInvalid("not_csv", "The file is not UTF-8 text.") from None
+        raise errors.NotCsv("The file is not UTF-8 text.") from None
     lines = text.splitlines()
     first = lines[0].strip() if lines else ""
     if first != expected:
-        raise ImportFileInvalid(
-            "bad_header", f"The first line must be exactly {expected!r}, not {first[:100]!r}."
-        )
+        raise errors.BadHeader(f"The first line must be exactly {expected!r}, not {first[:100]!r}.")
     if not any(line.strip() for line in lines[1:]):
-        raise ImportFileInvalid("empty", "The file has a header but no rows.")
+        raise errors.FileEmpty("The file has a header but no rows.")
 
 
 def csv_rows(stream: IO[bytes], *, header: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
@@ -131,7 +114,7 @@ def csv_rows(stream: IO[bytes], *, header: Sequence[str]) -> Iterator[tuple[int,
     stripped of surrounding blanks.
 
     Raises:
-        ImportFileUnreadable: the header is not ``header``, or the file is not UTF-8 or not CSV.
+        errors.ImportFileUnreadable: the header is not ``header``, or the file is not UTF-8 or not CSV.
     """
     reader = csv.reader(_decoded_lines(stream), strict=True)
     row_number = 0
@@ -139,18 +122,20 @@ def csv_rows(stream: IO[bytes], *, header: Sequence[str]) -> Iterator[tuple[int,
         first = next(reader, None)
         row_number = 1
         if first is None or [value.strip() for value in first] != list(header):
-            raise ImportFileUnreadable(f"The first line must be exactly {','.join(header)!r}.")
+            raise errors.ImportFileUnreadable(f"The first line must be exactly {','.join(header)!r}.")
         for fields in reader:
             row_number += 1
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             yield row_number, [value.strip() for value in fields]
     except UnicodeDecodeError as exc:
-        raise ImportFileUnreadable(
+        raise errors.ImportFileUnreadable(
             f"The file is not UTF-8 text (after row {row_number}): {exc.reason}."
         ) from exc
     except csv.Error as exc:
-        raise ImportFileUnreadable(f"The file is not valid CSV (after row {row_number}): {exc}.") from exc
+        raise errors.ImportFileUnreadable(
+            f"The file is not valid CSV (after row {row_number}): {exc}."
+        ) from exc
 
 
 def _decoded_lines(stream: IO[bytes]) -> Iterator[str]:
@@ -185,15 +170,15 @@ def job_file_open(job: ImportJob) -> IO[bytes]:
     sees, or a bucket), never by a local path.
 
     Raises:
-        ImportFileMissing: the storage has no such file: it was deleted, or the worker does not
+        errors.ImportFileMissing: the storage has no such file: it was deleted, or the worker does not
             see the storage the web server stored it in (a MEDIA_ROOT of its own).
     """
     if not job.file:
-        raise ImportFileMissing("The job has no file.")
+        raise errors.ImportFileMissing("The job has no file.")
     try:
         return job.file.open("rb")
     except FileNotFoundError:
-        raise ImportFileMissing(
+        raise errors.ImportFileMissing(
             f"The uploaded file {job.file.name!r} is missing from the file storage: it was deleted, "
             "or this worker does not see the storage the upload went to (every web and worker "
             "process needs the same MEDIA_ROOT or bucket). Upload the file again."
@@ -270,7 +255,7 @@ def job_run(
     report = ImportReport()
     try:
         stream = job_file_open(job)
-    except ImportFileMissing as exc:
+    except errors.ImportFileMissing as exc:
         logger.error("%s import %s failed: %s", kind, job.pk, exc)
         job_fail(job, report, str(exc))
         return job
@@ -279,7 +264,7 @@ def job_run(
             for chunk in chunked(rows(stream, report), chunk_rows):
                 apply(chunk, report)
                 job_progress(job, report)
-    except (ImportFileUnreadable, OSError) as exc:
+    except (errors.ImportFileUnreadable, OSError) as exc:
         logger.warning("%s import %s failed: %s", kind, job.pk, exc)
         job_fail(job, report, f"The file cannot be read: {exc}")
         return job

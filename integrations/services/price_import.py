@@ -45,7 +45,7 @@ def price_import_create(*, upload, created_by_id: int | None = None) -> ImportJo
     cannot be sent then is sent later).
 
     Raises:
-        importing.ImportFileInvalid: the upload is too large, empty, not a CSV or has the wrong
+        errors.ImportFileInvalid: the upload is too large, empty, not a CSV or has the wrong
             header (nothing is stored then).
     """
     importing.check_csv_upload(upload, header=HEADER, max_bytes=max_upload_bytes())

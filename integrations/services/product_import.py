@@ -48,6 +48,7 @@ from django.db import transaction
 
 from catalog import api as catalog_api
 from catalog.data import ProductRow, VariantRow
+from integrations import errors
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
 from shop.kernel import bounded_json
@@ -75,7 +76,7 @@ def check_upload(upload) -> None:
     Refuse an upload that cannot be a product feed before it is stored.
 
     Raises:
-        importing.ImportFileInvalid: ``too_large``, ``empty``, ``not_csv`` (neither a CSV nor
+        errors.ImportFileInvalid: ``too_large``, ``empty``, ``not_csv`` (neither a CSV nor
             JSON lines, or not UTF-8), ``bad_header`` (a CSV whose first line is neither
             ``HEADER`` nor ``HEADER_WITH_ACTIVE``, or JSON lines whose first line is not a JSON
             object).
@@ -86,29 +87,25 @@ def check_upload(upload) -> None:
         _check_csv_upload(upload)
         return
     if upload.size is not None and upload.size > max_upload_bytes():
-        raise importing.ImportFileInvalid(
-            "too_large", f"The file is larger than {max_upload_bytes():,} bytes."
-        )
+        raise errors.FileTooLarge(f"The file is larger than {max_upload_bytes():,} bytes.")
     if not upload.size:
-        raise importing.ImportFileInvalid("empty", "The file is empty.")
+        raise errors.FileEmpty("The file is empty.")
     upload.seek(0)
     head = upload.read(64 * 1024)
     upload.seek(0)
     try:
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(head)
     except UnicodeDecodeError:
-        raise importing.ImportFileInvalid("not_csv", "The file is not UTF-8 text.") from None
+        raise errors.NotCsv("The file is not UTF-8 text.") from None
     first = next((line for line in text.splitlines() if line.strip()), "")
     if not first:
-        raise importing.ImportFileInvalid("empty", "The file has no rows.")
+        raise errors.FileEmpty("The file has no rows.")
     try:
         parsed = bounded_json.loads(first)  # nested 100,000 deep: refused, not a RecursionError
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        raise importing.ImportFileInvalid(
-            "bad_header", "The first line of a JSON-lines file must be a JSON object."
-        )
+        raise errors.BadHeader("The first line of a JSON-lines file must be a JSON object.")
 
 
 def _check_csv_upload(upload) -> None:
@@ -116,20 +113,16 @@ def _check_csv_upload(upload) -> None:
     try:
         importing.check_csv_upload(upload, header=HEADER, max_bytes=max_upload_bytes())
         return
-    except importing.ImportFileInvalid as exc:
-        if exc.code != "bad_header":
-            raise
+    except errors.BadHeader:
+        pass
     try:
         importing.check_csv_upload(upload, header=HEADER_WITH_ACTIVE, max_bytes=max_upload_bytes())
-    except importing.ImportFileInvalid as exc:
-        if exc.code != "bad_header":
-            raise  # e.g. the header with the active column and no row: ``empty``
+    except errors.BadHeader:  # (the header with the active column and no row is ``FileEmpty``)
         upload.seek(0)
         lines = codecs.getincrementaldecoder("utf-8-sig")().decode(upload.read(1024)).splitlines()
         upload.seek(0)
         first = lines[0].strip() if lines else ""
-        raise importing.ImportFileInvalid(
-            "bad_header",
+        raise errors.BadHeader(
             f"The first line must be exactly {','.join(HEADER)!r}, optionally followed by ',{ACTIVE}', "
             f"not {first[:100]!r}.",
         ) from None
@@ -141,7 +134,7 @@ def product_import_create(*, upload, created_by_id: int | None = None) -> Import
     ``integrations.product_import_run`` once the job is committed (``dispatch``).
 
     Raises:
-        importing.ImportFileInvalid: see ``check_upload`` (nothing is stored then).
+        errors.ImportFileInvalid: see ``check_upload`` (nothing is stored then).
     """
     check_upload(upload)
     with transaction.atomic():
@@ -171,7 +164,7 @@ def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
     ``record`` is a dict of the feed's keys, or a message if the row cannot be read as one.
 
     Raises:
-        importing.ImportFileUnreadable: as ``importing.csv_rows``; or a JSON-lines file not UTF-8.
+        errors.ImportFileUnreadable: as ``importing.csv_rows``; or a JSON-lines file not UTF-8.
     """
     start = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     stream.seek(0)
@@ -210,9 +203,7 @@ def _feed_rows(stream: IO[bytes]) -> Iterator[tuple[int, dict | str]]:
                 continue
             yield row, record if isinstance(record, dict) else "Not a JSON object."
     except UnicodeDecodeError as exc:
-        raise importing.ImportFileUnreadable(
-            f"The file is not UTF-8 text (row {row}): {exc.reason}."
-        ) from exc
+        raise errors.ImportFileUnreadable(f"The file is not UTF-8 text (row {row}): {exc.reason}.") from exc
 
 
 def _csv_header(stream: IO[bytes]) -> tuple[str, ...]:

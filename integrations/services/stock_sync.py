@@ -28,6 +28,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 
 from catalog import api as catalog_api
+from integrations import errors
 from integrations.models import ImportJob
 from integrations.services import dispatch, importing
 from inventory import api as inventory_api
@@ -136,16 +137,16 @@ def _parse(raw, name: str) -> Iterator["StockRow | tuple[int, str]"]:
                 seen.add(key)
             yield row
     except UnicodeDecodeError as exc:
-        raise importing.ImportFileUnreadable(f"The feed is not UTF-8: {exc}") from None
+        raise errors.ImportFileUnreadable(f"The feed is not UTF-8: {exc}") from None
     except csv.Error as exc:
-        raise importing.ImportFileUnreadable(f"The feed is not valid CSV: {exc}") from None
+        raise errors.ImportFileUnreadable(f"The feed is not valid CSV: {exc}") from None
 
 
 def _csv_records(text) -> Iterator[tuple[int, dict | str]]:
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None or [column.strip().lower() for column in header] != list(COLUMNS):
-        raise importing.ImportFileUnreadable(
+        raise errors.ImportFileUnreadable(
             f"The CSV header must be {','.join(COLUMNS)}, not {echo(','.join(header or []))}."
         )
     for values in reader:

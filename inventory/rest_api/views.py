@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from inventory import api
 from inventory.rest_api.serializers import StockSerializer, StockUpdateSerializer
-from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
 from shop.kernel.sku import SKU_SCHEMA_PATTERN, SKU_VALIDATOR
 
@@ -30,10 +29,6 @@ def _valid_sku(sku: str) -> str:
     return sku
 
 
-def _unknown_sku(sku: str) -> Problem:
-    return Problem(404, "not_found", f"The shop knows no SKU {sku!r}.")
-
-
 class StockView(APIView):
     """A SKU's stock, in total and per warehouse; staff set what a warehouse has."""
 
@@ -52,7 +47,7 @@ class StockView(APIView):
         """
         stock = api.get_stock(sku=_valid_sku(sku))
         if not stock.warehouses and not api.is_known_sku(sku=sku):
-            raise _unknown_sku(sku)
+            raise api.UnknownSku(sku)
         return Response(StockSerializer(stock).data)
 
     @extend_schema(
@@ -72,22 +67,11 @@ class StockView(APIView):
         body = StockUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if not api.is_known_sku(sku=sku):
-            raise _unknown_sku(sku)
-        warehouse = body.validated_data["warehouse"]
-        try:
-            stock = api.set_on_hand(
-                sku=sku,
-                warehouse=warehouse,
-                on_hand=body.validated_data["on_hand"],
-                reason=f"staff:{request.user.get_username()}"[:100],
-            )
-        except api.UnknownWarehouse:
-            raise Problem(
-                400,
-                "unknown_warehouse",
-                f"No warehouse has the code {warehouse!r}.",
-                errors={"warehouse": ["Unknown warehouse."]},
-            ) from None
-        except api.ReservedStockError as exc:
-            raise Problem(409, "reserved_stock", str(exc), reserved=exc.reserved) from None
+            raise api.UnknownSku(sku)
+        stock = api.set_on_hand(
+            sku=sku,
+            warehouse=body.validated_data["warehouse"],
+            on_hand=body.validated_data["on_hand"],
+            reason=f"staff:{request.user.get_username()}"[:100],
+        )
         return Response(StockSerializer(stock).data)

@@ -7,15 +7,20 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.accounts import selectors
+from shop.accounts.errors import EmailTaken, WeakPassword
 from shop.accounts.models import AccessToken
 
 
-class EmailTaken(Exception):
-    """An account with this e-mail address exists."""
+def _check_password(password: str, *, user) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise WeakPassword(exc.messages) from exc
 
 
 def normalise_email(email: str) -> str:
@@ -33,12 +38,12 @@ def customer_register(*, email: str, password: str):
 
     Raises:
         EmailTaken: the address is in use (compared case-insensitively).
-        django.core.exceptions.ValidationError: the password fails the configured validators.
+        WeakPassword (a ValidationError): the password fails the configured validators.
     """
     user_model = get_user_model()
     email = normalise_email(email)
     user = user_model(username=email, email=email)
-    validate_password(password, user=user)
+    _check_password(password, user=user)
     user.set_password(password)
     if selectors.email_in_use(email):
         raise EmailTaken(email)
@@ -57,7 +62,7 @@ def staff_user_ensure(*, email: str, password: str, check_password: bool = True)
     does a staff user; either way set ``password``. Returns ``(user, created)``.
 
     Raises:
-        django.core.exceptions.ValidationError: ``check_password`` and the password fails the
+        WeakPassword (a ValidationError): ``check_password`` and the password fails the
             configured validators.
     """
     user_model = get_user_model()
@@ -67,7 +72,7 @@ def staff_user_ensure(*, email: str, password: str, check_password: bool = True)
     if created:
         user = user_model(username=email, email=email)
     if check_password:
-        validate_password(password, user=user)
+        _check_password(password, user=user)
     user.is_staff = user.is_superuser = user.is_active = True
     user.set_password(password)
     user.save()

@@ -14,6 +14,17 @@ SKU_VALIDATOR = RegexValidator(rf"^{_BODY}\Z", SKU_MESSAGE)
 SKU_SCHEMA_PATTERN = rf"^{_BODY}$"
 
 
+class UnknownSku(LookupError):
+    """
+    No product variant has this SKU: the catalog never made it (and so the inventory never
+    registered it). One fact for every context; each answers it over HTTP in its own table.
+    """
+
+    def __init__(self, sku: str):
+        super().__init__(f"The shop knows no SKU {sku!r}.")
+        self.sku = sku
+
+
 def is_sku(value: object) -> bool:
     """Whether ``value`` is a string that follows the SKU rule."""
     return isinstance(value, str) and SKU_VALIDATOR.regex.match(value) is not None

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from cart import services
+from cart import errors, services
 from cart.models import Cart, CartLine
 from tests.cart.conftest import product
 
@@ -65,7 +65,7 @@ def test_concurrent_adds_never_pass_the_line_cap(settings):
             sku = next(skus)
         try:
             services.cart_line_add(cart=cart, sku=sku, quantity=1)
-        except services.TooManyLines:
+        except errors.TooManyLines:
             return "refused"
         return "added"
 
@@ -91,7 +91,7 @@ def test_concurrent_merges_of_one_cart_merge_it_once():
     def merge():
         try:
             return services.cart_merge(cart=anonymous, customer_id=42).pk
-        except services.CartNotFound:
+        except errors.CartNotFound:
             return None
 
     results = run_concurrently(merge)

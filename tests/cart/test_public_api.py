@@ -52,14 +52,6 @@ def test_get_cart_of_an_unknown_or_malformed_token_is_none(token):
 ORDERED = [CartLineData(sku="A-1", quantity=2), CartLineData(sku="B-1", quantity=1)]
 
 
-def test_get_cart_may_lock_the_cart_for_the_callers_transaction(filled):
-    with transaction.atomic():
-        cart = api.get_cart(token=filled, customer_id=None, for_update=True)
-        api.remove_ordered(token=cart.token, lines=cart.lines)
-
-    assert lines_of(filled) == []
-
-
 def test_remove_ordered_takes_out_what_was_ordered_and_keeps_the_cart(filled, api_client):
     api.remove_ordered(token=filled, lines=ORDERED)
 

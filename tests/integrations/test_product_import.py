@@ -15,11 +15,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from catalog import api as catalog_api
 from catalog.events import ProductChanged
 from catalog.models import Product, Variant
+from integrations import errors
 from integrations.models import ImportJob
 from integrations.services import importing
 from integrations.services import product_import as service
 from integrations.tasks import product_import as tasks
-from tests.catalog.factories import AttributeFactory, CategoryFactory, sellable_product
+from tests.catalog.factories import AttributeFactory, CategoryFactory, sellable_product, shown_out_of_stock
 from tests.events import published
 from tests.kernel.brokers import intercept
 
@@ -205,13 +206,13 @@ def test_mixed_csv_reports_exact_row_errors(catalog_setup, run):
 
 
 def test_upload_checks():
-    with pytest.raises(importing.ImportFileInvalid) as exc:
+    with pytest.raises(errors.ImportFileInvalid) as exc:
         service.product_import_create(upload=feed("sku,amount,currency\nA,1,EUR\n"))
     assert exc.value.code == "bad_header"
-    with pytest.raises(importing.ImportFileInvalid) as exc:
+    with pytest.raises(errors.ImportFileInvalid) as exc:
         service.product_import_create(upload=feed("[1, 2]\n", "products.jsonl", "application/jsonl"))
     assert exc.value.code == "bad_header"
-    with pytest.raises(importing.ImportFileInvalid) as exc:
+    with pytest.raises(errors.ImportFileInvalid) as exc:
         service.product_import_create(upload=feed("x", "products.txt", "text/plain"))
     assert exc.value.code == "not_csv"
     assert not ImportJob.objects.exists()
@@ -303,12 +304,10 @@ def product_changes(slug: str) -> list[str]:
 
 
 def test_a_deactivated_variant_leaves_price_from_stock_and_the_product_page(catalog_setup, api_client, run):
-    from catalog import services as catalog_services  # the inventory handler's write: the stock read model
-
     run(feed(HEADER + tent_line("TNT-1-G", "Green") + tent_line("TNT-1-R", "Red")))
     catalog_api.set_price(sku="TNT-1-G", amount="199.00", currency="EUR")
     catalog_api.set_price(sku="TNT-1-R", amount="149.00", currency="EUR")
-    catalog_services.stock_flags_set(sku="TNT-1-G", in_stock=False)
+    shown_out_of_stock("TNT-1-G")
     assert list_entry(api_client, "alpine-tent")["price_from"] == {"amount": "149.00", "currency": "EUR"}
     assert list_entry(api_client, "alpine-tent")["in_stock"] is True  # thanks to the red one
     assert len(api_client.get(f"{DETAIL}alpine-tent/").json()["variants"]) == 2  # now cached
@@ -413,7 +412,7 @@ def test_jsonl_active_key_and_bad_values_with_their_row_numbers(catalog_setup, r
 
 def test_upload_checks_of_the_active_header():
     service.check_upload(feed(HEADER_ACTIVE + "A,a,A,,tents,,,no\n"))  # accepted
-    with pytest.raises(importing.ImportFileInvalid) as exc:
+    with pytest.raises(errors.ImportFileInvalid) as exc:
         service.check_upload(feed(HEADER.rstrip("\n") + ",enabled\nA,a,A,,tents,,,no\n"))
     assert exc.value.code == "bad_header"
     assert str(exc.value) == (
@@ -422,7 +421,7 @@ def test_upload_checks_of_the_active_header():
         "optionally followed by ',active', "
         "not 'sku,product_slug,product_name,variant_name,category,description,attributes,enabled'."
     )
-    with pytest.raises(importing.ImportFileInvalid) as exc:
+    with pytest.raises(errors.ImportFileInvalid) as exc:
         service.check_upload(feed(HEADER_ACTIVE))
     assert exc.value.code == "empty"
 

@@ -488,7 +488,7 @@ class TestOnHand:
         stock("A", 5)
         reserve("checkout-1", A=3)
 
-        with pytest.raises(api.ReservedStockError) as raised:
+        with pytest.raises(api.BelowReserved) as raised:
             api.set_on_hand(sku="A", warehouse="main", on_hand=2)
         with pytest.raises(ValueError, match="reserved"):
             api.adjust_on_hand(sku="A", warehouse="main", delta=-3)

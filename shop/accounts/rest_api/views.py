@@ -1,7 +1,6 @@
 """Registration and sign-in (token), throttled per client address; sign-out revokes a token."""
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -34,19 +33,7 @@ class RegisterView(AuthView):
     def post(self, request):
         credentials = CredentialsSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        try:
-            user = services.customer_register(**credentials.validated_data)
-        except services.EmailTaken:
-            raise Problem(
-                400,
-                "email_taken",
-                "An account with this e-mail exists.",
-                errors={"email": ["Already registered."]},
-            ) from None
-        except DjangoValidationError as exc:
-            raise Problem(
-                400, "weak_password", "The password is too weak.", errors={"password": list(exc.messages)}
-            ) from None
+        user = services.customer_register(**credentials.validated_data)
         return Response(
             AccountSerializer({"id": user.pk, "email": user.email}).data, status=status.HTTP_201_CREATED
         )

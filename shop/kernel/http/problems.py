@@ -7,6 +7,18 @@ field names to messages for validation errors. DRF errors pass through
 ``problem_exception_handler``; Django-level errors (unknown URL, CSRF failure, unhandled
 exception) through the views at the end of this module.
 
+A context's services raise the exceptions of its ``errors.py`` where a failure is detected; its
+HTTP layer answers them through one table, ``<context>/rest_api/problems.py``::
+
+    PROBLEMS = {
+        EmptyCart: Maps(400, "empty_cart", "The cart is empty."),
+        InsufficientStock: Maps(409, "insufficient_stock", members=shortage_members),
+    }
+
+The handler looks the exception's classes up (most specific first) in the table of the package
+of the view that met it; an exception no table maps is a 500 (and fails a test loudly). Views
+raise ``Problem`` directly only for what they check themselves (a header, a query parameter).
+
 Every 503 (a database, cache or broker that does not answer, a payment provider that timed out,
 ``/readyz`` failing) carries ``Retry-After: RETRY_AFTER_SECONDS``, so that clients and load
 balancers come back after a pause rather than at once.
@@ -14,6 +26,10 @@ balancers come back after a pause rather than at once.
 
 import http
 import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -55,6 +71,65 @@ class ServiceUnavailable(Problem):
 
     def __init__(self, detail: str = "A dependency is unavailable; try again shortly.", **extra):
         super().__init__(status.HTTP_503_SERVICE_UNAVAILABLE, "service_unavailable", detail, **extra)
+
+
+@dataclass(frozen=True)
+class Maps:
+    """
+    How one exception answers over HTTP: its status and problem code, a ``detail`` (default: the
+    exception's message; a callable gets the exception) and ``members``, a callable that returns
+    the body's extra members from the exception (``errors`` among them for field messages).
+    """
+
+    status: int
+    code: str
+    detail: str | Callable[[Exception], str] | None = None
+    members: Callable[[Exception], dict[str, Any]] | None = None
+
+    def problem(self, exc: Exception) -> Problem:
+        if self.detail is None:
+            detail = str(exc)
+        else:
+            detail = self.detail if isinstance(self.detail, str) else self.detail(exc)
+        members = dict(self.members(exc)) if self.members is not None else {}
+        errors = members.pop("errors", None)
+        return Problem(self.status, self.code, detail, errors=errors, **members)
+
+
+ProblemTable = Mapping[type[Exception], Maps]
+
+
+def maps_for(exc: Exception, table: ProblemTable) -> Maps | None:
+    """The entry of ``table`` for ``exc``: its own class first, then its bases."""
+    for klass in type(exc).__mro__:
+        entry = table.get(klass)
+        if entry is not None:
+            return entry
+    return None
+
+
+@cache
+def _table_of_package(package: str) -> ProblemTable:
+    try:
+        module = import_module(f"{package}.problems")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{package}.problems":
+            raise
+        return {}
+    return module.PROBLEMS
+
+
+def problem_table(view: Any) -> ProblemTable:
+    """The table of the ``rest_api`` package that ``view`` belongs to (``cart.rest_api.problems``)."""
+    if view is None:
+        return {}
+    return _table_of_package(type(view).__module__.rpartition(".")[0])
+
+
+def problem_for(exc: Exception, view: Any) -> Problem | None:
+    """The ``Problem`` that a service's ``exc`` answers with in ``view``'s context; None if unmapped."""
+    entry = maps_for(exc, problem_table(view))
+    return entry.problem(exc) if entry is not None else None
 
 
 def problem(status_code: int, code: str, detail: str, errors=None, **extra: Any) -> dict[str, Any]:
@@ -110,6 +185,8 @@ def retry_after(response: HttpResponse) -> HttpResponse:
 def problem_exception_handler(exc: Exception, context: dict):
     """DRF exception handler that answers with problem details (unhandled errors go to 500)."""
     exc = _translate(exc)
+    if not isinstance(exc, exceptions.APIException):
+        exc = problem_for(exc, context.get("view")) or exc
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
