@@ -9,9 +9,9 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations import errors
 from integrations.models import ImportJob
 from integrations.services import price_import, product_import
-from shop.kernel.http.problems import Problem
 from shop.kernel.http.schema import problem_responses
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -63,7 +63,7 @@ class ImportUploadView(APIView):
         body = self.upload_serializer(data=request.data)
         if not body.is_valid():
             if "file" in request.FILES and not request.FILES["file"].size:
-                raise Problem(400, "empty", "The file is empty.")
+                raise errors.FileEmpty("The file is empty.")
             raise serializers.ValidationError(body.errors)
         job = self.create_job(upload=body.validated_data["file"], created_by_id=request.user.pk)
         return Response(ImportQueuedSerializer(job).data, status=status.HTTP_202_ACCEPTED)
