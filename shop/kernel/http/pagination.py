@@ -19,7 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -114,16 +115,17 @@ class KeysetPagination:
                 raise serializers.ValidationError({"cursor": ["Invalid cursor."]}) from None
         return typed
 
-    def _after(self, key: list, *, reverse: bool) -> Q:
-        """Rows strictly after ``key`` in the (possibly reversed) ordering."""
+    def _after(self, key: list, *, reverse: bool):
+        """
+        Rows strictly after ``key`` in the (possibly reversed) ordering, as one row-value
+        comparison, ``(name, id) > (%s, %s)``: PostgreSQL reads it as an index condition on a
+        ``(name, id)`` index and starts at the cursor, where the equivalent ``name > %s OR (name =
+        %s AND id > %s)`` walked the index from its first entry and filtered (a deep page cost
+        what an OFFSET costs). Django's own tuple lookups (5.2's composite keys) write it.
+        """
         descending = self.ordering.descending != reverse
-        op = "lt" if descending else "gt"
-        condition = Q()
-        for index in range(len(self.ordering.fields)):
-            equal = {name: key[i] for i, name in enumerate(self.ordering.fields[:index])}
-            name = self.ordering.fields[index]
-            condition |= Q(**equal, **{f"{name}__{op}": key[index]})
-        return condition
+        lookup = TupleLessThan if descending else TupleGreaterThan
+        return lookup(Tuple(*(F(name) for name in self.ordering.fields)), list(key))
 
     def _row_key(self, row) -> list:
         return [getattr(row, name) for name in self.ordering.fields]
