@@ -111,3 +111,24 @@ def test_on_the_embedded_defaults_the_throttle_counts_in_a_local_memory_cache_of
     assert any(key.startswith(":1:throttle_test_") for key in caches["throttle"]._cache)
     assert not caches["default"]._list_cache_files()
     caches["throttle"].clear()
+
+
+def test_the_customer_rate_counts_signed_in_customers_only_and_anonymous_requests_the_anon_rate():
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.request import Request
+
+    from shop.kernel.http.throttling import AnonRateThrottle, UserRateThrottle
+
+    class Customer:
+        pk = 7
+        is_authenticated = True
+
+    anonymous = Request(RequestFactory().get("/", REMOTE_ADDR="10.0.0.9"))
+    anonymous.user = AnonymousUser()
+    signed_in = Request(RequestFactory().get("/", REMOTE_ADDR="10.0.0.9"))
+    signed_in.user = Customer()
+
+    assert UserRateThrottle().get_cache_key(anonymous, None) is None  # no second round trip
+    assert AnonRateThrottle().get_cache_key(anonymous, None) is not None
+    assert UserRateThrottle().get_cache_key(signed_in, None).endswith("_7")
+    assert AnonRateThrottle().get_cache_key(signed_in, None) is None
