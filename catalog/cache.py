@@ -1,20 +1,36 @@
 """
-The catalog's read cache: product detail and the category tree.
+The catalog's read cache: rendered product pages and product lists, and the category tree.
 
 Entries are dropped on commit of every write that changes them (``invalidate_on_commit``), so a
-reader never sees an entry older than the writing request's response. With Redis down the cache
-fails open (django-redis ignores the error) and reads go to the database. The remaining window
-(a reader that read the database before the commit and stores after it) is bounded by
-``CATALOG_CACHE_SECONDS``.
+reader never sees an entry older than the writing request's response:
+
+- a product page (``catalog:product:v2:<slug>``) is deleted by key;
+- product lists (every filter, search, ordering and page) are many keys that no write can name,
+  so each entry carries the **generation** of the catalog it was read from, and every write bumps
+  the generation on commit. A reader fetches the generation and the entry in one round trip
+  (``get_many``) and takes the entry only if the generations match. The generation is read
+  *before* the database, so a write that commits while a list is being read leaves that list
+  under the old generation, never served. If the generation key is evicted it comes back as a new
+  random number, which matches no stored entry.
+
+With Redis down the cache fails open (django-redis ignores the error) and reads go to the
+database. The remaining window of a product page (a reader that read the database before the
+commit and stores after it) is bounded by ``CATALOG_CACHE_SECONDS``.
 """
 
+import hashlib
+import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-_PRODUCT_KEY = "catalog:product:v1:{slug}"
+from shop.kernel.http.conditional import RenderedJSON
+
+_PRODUCT_KEY = "catalog:product:v2:{slug}"
+_LIST_KEY = "catalog:list:v1:{digest}"
+_GENERATION_KEY = "catalog:generation:v1"
 _TREE_KEY = "catalog:categories:v1"
 
 
@@ -22,12 +38,41 @@ def product_key(slug: str) -> str:
     return _PRODUCT_KEY.format(slug=slug)
 
 
-def get_product(slug: str) -> dict | None:
+def get_product(slug: str) -> RenderedJSON | None:
+    """The rendered page of the product ``slug``, if cached."""
     return cache.get(product_key(slug))
 
 
-def set_product(slug: str, data: dict) -> None:
-    cache.set(product_key(slug), data, settings.CATALOG_CACHE_SECONDS)
+def set_product(slug: str, rendered: RenderedJSON) -> None:
+    cache.set(product_key(slug), rendered, settings.CATALOG_CACHE_SECONDS)
+
+
+def list_key(url: str) -> str:
+    """The key of a list read by its URL (as sent: another spelling of the query is another key)."""
+    return _LIST_KEY.format(digest=hashlib.blake2b(url.encode(), digest_size=16).hexdigest())
+
+
+def get_list(url: str) -> tuple[RenderedJSON | None, int]:
+    """
+    The cached list at ``url`` if it was read from the current generation, and that generation
+    (to store a fresh read under). One round trip.
+    """
+    key = list_key(url)
+    found = cache.get_many([_GENERATION_KEY, key])
+    generation = found.get(_GENERATION_KEY)
+    if generation is None:
+        generation = secrets.randbits(62)
+        if not cache.add(_GENERATION_KEY, generation, None):
+            generation = cache.get(_GENERATION_KEY, generation)
+        return None, generation
+    entry = found.get(key)
+    if entry is not None and entry[0] == generation:
+        return entry[1], generation
+    return None, generation
+
+
+def set_list(url: str, rendered: RenderedJSON, generation: int) -> None:
+    cache.set(list_key(url), (generation, rendered), settings.CATALOG_CACHE_SECONDS)
 
 
 def get_tree() -> list[dict] | None:
@@ -38,10 +83,25 @@ def set_tree(tree: list[dict]) -> None:
     cache.set(_TREE_KEY, tree, settings.CATALOG_CACHE_SECONDS)
 
 
+def _bump_generation() -> None:
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:  # evicted (or never set): a new random generation matches no entry
+        cache.set(_GENERATION_KEY, secrets.randbits(62), None)
+
+
 def invalidate_on_commit(*, product_slugs: Iterable[str] = (), tree: bool = False) -> None:
-    """Drop the entries of ``product_slugs`` (and the tree) once the current transaction commits."""
+    """
+    Once the current transaction commits, drop the pages of ``product_slugs`` (and the tree) and
+    start a new generation of lists (every write may change a list: a name, a price, a flag).
+    """
     keys = [product_key(slug) for slug in set(product_slugs) if slug]
     if tree:
         keys.append(_TREE_KEY)
-    if keys:
-        transaction.on_commit(lambda: cache.delete_many(keys))
+
+    def drop() -> None:
+        if keys:
+            cache.delete_many(keys)
+        _bump_generation()
+
+    transaction.on_commit(drop)

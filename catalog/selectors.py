@@ -111,10 +111,7 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
 
 
 def product_detail(slug: str) -> dict | None:
-    """The product page's data (active products only), or None; cached."""
-    data = cache.get_product(slug)
-    if data is not None:
-        return data
+    """The product page's data (active products only), or None (its HTTP view caches it rendered)."""
     product = (
         Product.objects.filter(slug=slug, is_active=True)
         .select_related("category")
@@ -150,7 +147,6 @@ def product_detail(slug: str) -> dict | None:
             for row in variants
         ],
     }
-    cache.set_product(slug, data)
     return data
 
 

@@ -1,16 +1,24 @@
 """The catalog's HTTP API (public, read-only): one view per operation."""
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import selectors
+from catalog import cache, selectors
 from catalog.rest_api.serializers import (
     CategorySerializer,
     ProductDetailSerializer,
     ProductListItemSerializer,
     ProductListQuery,
+)
+from shop.kernel.http.conditional import (
+    CONDITIONAL_PARAMETERS,
+    NOT_MODIFIED,
+    json_response,
+    render_json,
+    wants_json,
 )
 from shop.kernel.http.pagination import KeysetPagination, Ordering
 from shop.kernel.http.schema import PAGE_PARAMETERS, paginated, problem_responses
@@ -34,19 +42,39 @@ class CategoryListView(APIView):
         return paginator.get_paginated_response(CategorySerializer(page, many=True).data)
 
 
+def _cached_json(request, rendered):
+    return json_response(request, rendered, max_age=settings.CATALOG_HTTP_MAX_AGE)
+
+
 class ProductListView(APIView):
-    """Listable products with full-text search, filters and keyset pagination."""
+    """
+    Listable products with full-text search, filters and keyset pagination. A page is cached
+    rendered, by its URL, for the current generation of the catalog (``catalog/cache.py``);
+    it carries an ``ETag`` (304 to ``If-None-Match``) and ``Cache-Control``.
+    """
 
     @extend_schema(
         operation_id="catalog_products_list",
         summary="List and search products",
-        parameters=[ProductListQuery, *PAGE_PARAMETERS],
+        parameters=[ProductListQuery, *PAGE_PARAMETERS, *CONDITIONAL_PARAMETERS],
         responses={
             200: paginated(ProductListItemSerializer, "PaginatedProductList"),
+            **NOT_MODIFIED,
             **problem_responses(400, 429),
         },
     )
     def get(self, request):
+        if not wants_json(request):
+            return self.read(request)
+        url = request.build_absolute_uri()  # the page's links are absolute: the host is part of it
+        rendered, generation = cache.get_list(url)
+        if rendered is None:
+            rendered = render_json(self.read(request).data)
+            cache.set_list(url, rendered, generation)
+        return _cached_json(request, rendered)
+
+    def read(self, request) -> Response:
+        """The page from the database (a query parameter that cannot be read is a 400)."""
         query = ProductListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
@@ -71,16 +99,29 @@ class ProductListView(APIView):
 
 
 class ProductDetailView(APIView):
-    """One product with its variants, prices and attributes."""
+    """
+    One product with its variants, prices and attributes; cached rendered, with an ``ETag`` (304
+    to ``If-None-Match``) and ``Cache-Control``.
+    """
 
     @extend_schema(
         operation_id="catalog_products_retrieve",
         summary="Read a product with its variants",
-        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
-        responses={200: ProductDetailSerializer, **problem_responses(404, 429)},
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH), *CONDITIONAL_PARAMETERS],
+        responses={200: ProductDetailSerializer, **NOT_MODIFIED, **problem_responses(404, 429)},
     )
     def get(self, request, slug: str):
+        if not wants_json(request):
+            return Response(self.read(slug))
+        rendered = cache.get_product(slug)
+        if rendered is None:
+            rendered = render_json(self.read(slug))
+            cache.set_product(slug, rendered)
+        return _cached_json(request, rendered)
+
+    @staticmethod
+    def read(slug: str) -> dict:
         data = selectors.product_detail(slug)
         if data is None:
             raise NotFound("No product with this slug.")
-        return Response(ProductDetailSerializer(data).data)
+        return ProductDetailSerializer(data).data

@@ -254,6 +254,9 @@ except (KeyError, IndexError, ValueError) as exc:
         f"and {{sku}} ({type(exc).__name__}: {exc})."
     ) from None
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
+# Cache-Control max-age of catalog responses: how long a browser, CDN or reverse proxy may answer
+# for the shop before it revalidates with the ETag (a 304 costs one cache read here).
+CATALOG_HTTP_MAX_AGE = env.int("CATALOG_HTTP_MAX_AGE", default=10)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
