@@ -106,7 +106,8 @@ class Counts:
         lines = [
             f"SQL {self.sql} (of which {self.savepoints} savepoint statements), cache round trips "
             f"{self.cache_round_trips}; backend calls {self.cache_methods}; Redis on the cache "
-            f"{self.redis_cache} {self.redis_commands}; other Redis {self.redis_other} {self.redis_other_commands}"
+            f"{self.redis_cache} {self.redis_commands}; "
+            f"other Redis {self.redis_other} {self.redis_other_commands}"
         ]
         lines += [f"  {index + 1}. {sql[:200]}" for index, sql in enumerate(self.statements)]
         return "\n".join(lines)

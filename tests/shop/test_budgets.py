@@ -290,3 +290,46 @@ def test_cart_and_checkout(shop):
         print(f"{operation} with 5 lines:\n{by_lines[5][operation].describe()}")
     assert not grows, f"counts that grow with the line count (1 line, 5 lines): {grows}"
     _check(by_lines[5])
+
+
+# The counter itself: what it must see, so that a budget can never pass by not counting.
+
+
+def test_the_counter_sees_every_cache_call_and_every_statement(db):
+    from django.core.cache import cache
+
+    from shop.kernel.models import OutboxMessage
+
+    with measure() as counts:
+        cache.set("budget:a", 1)
+        cache.get("budget:a")
+        cache.get_many(["budget:a", "budget:b"])
+        cache.set_many({"budget:b": 2, "budget:c": 3})
+        cache.add("budget:d", 0)
+        cache.incr("budget:d")
+        cache.delete_many(["budget:a", "budget:b"])
+        OutboxMessage.objects.count()
+        OutboxMessage.objects.exists()
+
+    assert counts.sql == 2
+    assert counts.cache_calls == {"default": 7}  # each call once, whatever the backend does inside
+    if settings.REDIS_URL:
+        # One round trip each: SET, GET, MGET, a pipeline of SETs, SET NX, INCR, DEL of two keys.
+        assert counts.redis_cache == 7, counts.redis_commands
+        assert counts.cache_round_trips == 7
+
+
+@pytest.mark.redis
+def test_the_counter_sees_the_throttle_script_past_the_cache_api(db):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from shop.kernel.http.throttling import AnonRateThrottle
+
+    request = Request(APIRequestFactory().get("/"))  # anonymous: no authenticators
+    with measure() as counts:
+        assert AnonRateThrottle().allow_request(request, None)
+
+    assert counts.cache_calls == {}  # the script goes through the raw client, not the cache's API
+    assert counts.redis_commands in (["EVALSHA"], ["EVALSHA", "SCRIPT", "EVALSHA"])  # the script loaded
+    assert counts.cache_round_trips == counts.redis_cache
