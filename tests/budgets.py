@@ -102,6 +102,11 @@ class Counts:
         """(SQL statements, cache round trips): what the budgets state."""
         return self.sql, self.cache_round_trips
 
+    @property
+    def triple(self) -> tuple[int, int, int]:
+        """(SQL statements, cache round trips, other Redis round trips): what must not grow."""
+        return self.sql, self.cache_round_trips, self.redis_other
+
     def describe(self) -> str:
         lines = [
             f"SQL {self.sql} (of which {self.savepoints} savepoint statements), cache round trips "
