@@ -16,7 +16,11 @@ differ between the configurations only where the stores do:
 - SQL on PostgreSQL and on SQLite (the embedded default);
 - cache round trips with Redis (``REDIS_URL``: one ``EVALSHA`` per throttle) and on the embedded
   caches (the file-based ``default`` and the local-memory ``throttle`` alias, where a throttle
-  check is ``add`` + ``incr`` + ``get``, three calls).
+  check is ``add`` + ``incr`` + ``get``, three calls);
+- with Redis as Celery's broker, its round trips (other connections than the cache's: the outbox
+  relay's trigger after a commit that wrote events), asserted apart from the cache's.
+
+The README's "Per-request budgets" shows the same table; keep both in step.
 
 Nothing grows with page size or line count: lists and searches are measured at ``page_size`` 5
 and 20 (of 25 products), carts and checkouts with 1 line and with 5 lines, and each pair must be
