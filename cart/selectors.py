@@ -1,6 +1,7 @@
 """The cart's reads: a cart by token for whoever asks, and the cart as the API shows it."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db.models import Q
 
 from cart.models import Cart, CartLine
 from catalog import api as catalog_api
+from catalog.data import Quote
 
 
 def parse_token(token: uuid.UUID | str) -> uuid.UUID | None:
@@ -46,21 +48,44 @@ def cart_lines(cart_id: int) -> list[CartLine]:
     return list(CartLine.objects.filter(cart_id=cart_id).order_by("id"))
 
 
+@dataclass(frozen=True)
+class PricedCart:
+    """A cart's lines (in the order they were added) and their quote, line for line."""
+
+    cart: Cart
+    lines: list[CartLine]
+    quote: Quote
+
+
+def quote_lines(lines: list[CartLine]) -> Quote:
+    """The lines priced by the catalog's one pricing rule (``catalog.api.quote``): one query."""
+    return catalog_api.quote(
+        lines=[(line.sku, line.quantity) for line in lines], currency=settings.SHOP_CURRENCY
+    )
+
+
+def priced_cart(cart: Cart) -> PricedCart:
+    """The cart's lines and their quote: two queries, whatever the number of lines."""
+    lines = cart_lines(cart.pk)
+    return PricedCart(cart=cart, lines=lines, quote=quote_lines(lines))
+
+
 def cart_detail(cart: Cart) -> dict[str, Any]:
+    """The cart as the API shows it (``detail_of``), read: two queries."""
+    return detail_of(priced_cart(cart))
+
+
+def detail_of(priced: PricedCart) -> dict[str, Any]:
     """
-    The cart as the API shows it, priced by the catalog's one pricing rule (``catalog.api.quote``,
-    as checkout is): two queries (the lines and one catalog lookup), whatever the number of lines.
+    The cart as the API shows it, priced by the catalog's one pricing rule, as checkout is. A
+    change of the cart's lines builds it from what it read and wrote, without reading again.
 
     A line whose SKU the catalog no longer sells (unknown, inactive or without a price) stays in
     the cart, marked ``sellable: false`` with null prices, and is left out of the subtotal; the
     customer decides whether to remove it, and checkout refuses it.
     """
-    lines = cart_lines(cart.pk)
-    quote = catalog_api.quote(
-        lines=[(line.sku, line.quantity) for line in lines], currency=settings.SHOP_CURRENCY
-    )
     return {
-        "token": cart.token,
+        "token": priced.cart.token,
         "lines": [
             {
                 "id": line.pk,
@@ -72,8 +97,8 @@ def cart_detail(cart: Cart) -> dict[str, Any]:
                 "line_total": quoted.line_total,
                 "sellable": quoted.sellable,
             }
-            for line, quoted in zip(lines, quote.lines, strict=True)
+            for line, quoted in zip(priced.lines, priced.quote.lines, strict=True)
         ],
-        "subtotal": quote.subtotal,
-        "item_count": sum(line.quantity for line in lines),
+        "subtotal": priced.quote.subtotal,
+        "item_count": sum(line.quantity for line in priced.lines),
     }

@@ -1,11 +1,11 @@
 """
 The cart's writes.
 
-Every change of a cart's lines first locks the cart row (``SELECT … FOR UPDATE``), so that
-concurrent requests on one cart run one after the other and none loses another's update; the
-row lock is held only for the few statements of the change. Prices are never written: a cart
-holds SKUs and quantities, and is priced when it is read. The availability check here is a
-courtesy to the customer; stock is reserved only by checkout.
+Every change of a cart's lines first locks the cart row (``SELECT … FOR UPDATE``, or the
+``UPDATE`` that touches it), so that concurrent requests on one cart run one after the other and
+none loses another's update; the row lock is held only for the few statements of the change.
+Prices are never written: a cart holds SKUs and quantities, and is priced when it is read. The
+availability check here is a courtesy to the customer; stock is reserved only by checkout.
 
 Validation: ``full_clean()`` checks the fields before each save; the unique and check
 constraints are left to the database, which enforces them anyway (checking them in Python
@@ -74,6 +74,23 @@ def _touch(cart_id: int) -> None:
     Cart.objects.filter(pk=cart_id).update(updated_at=timezone.now())
 
 
+def _lock_and_touch(cart_id: int) -> None:
+    """
+    Touch the cart (retention counts from its last change) and so lock its row until the end of
+    the transaction, as ``SELECT … FOR UPDATE`` would: one statement. CartNotFound if it is gone.
+    """
+    if not Cart.objects.filter(pk=cart_id).update(updated_at=timezone.now()):
+        raise CartNotFound
+
+
+def _require_sold(quoted) -> None:
+    """The quoted line of a SKU being added or grown must be one the catalog sells."""
+    if not quoted.sellable:
+        if quoted.product_slug is None:
+            raise catalog_api.UnknownSku(quoted.sku)
+        raise catalog_api.NotForSale(quoted.sku)
+
+
 # --- lines --------------------------------------------------------------------------------
 
 
@@ -86,10 +103,13 @@ def _require_available(sku: str, quantity: int) -> None:
 
 
 @transaction.atomic
-def cart_line_add(*, cart: Cart, sku: str, quantity: int) -> CartLine:
+def cart_line_add(*, cart: Cart, sku: str, quantity: int) -> selectors.PricedCart:
     """
     Add ``quantity`` (1..100) of ``sku`` to ``cart``: a new line, or more of the SKU's line.
-    A constant number of queries, whatever the size of the cart.
+    Returns the cart priced as it now is, from what the change read (no second read). Five
+    statements, whatever the size of the cart: lock (and touch) the cart, its lines, one quote
+    of the lines as they will be (the SKU's sellability with them), the SKU's availability, the
+    line's write.
 
     Raises:
         catalog_api.UnknownSku, catalog_api.NotForSale: the catalog does not sell ``sku``.
@@ -98,24 +118,24 @@ def cart_line_add(*, cart: Cart, sku: str, quantity: int) -> CartLine:
         inventory_api.InsufficientStock: the line would hold more than the inventory has available.
         CartNotFound: the cart went away meanwhile.
     """
-    catalog_api.require_sellable(sku=sku)
-    _lock(cart.pk)
-    lines = {line.sku: line for line in selectors.cart_lines(cart.pk)}
-    line = lines.get(sku)
-    if line is None and len(lines) >= settings.CART_MAX_LINES:
+    _lock_and_touch(cart.pk)
+    lines = selectors.cart_lines(cart.pk)
+    line = next((each for each in lines if each.sku == sku), None)
+    if line is None:
+        line = CartLine(cart=cart, sku=sku, quantity=0)
+        lines.append(line)
+    total = line.quantity + quantity
+    line.quantity = total  # the lines as they will be, to price them at once
+    quote = selectors.quote_lines(lines)
+    _require_sold(quote.lines[lines.index(line)])
+    if line.pk is None and len(lines) > settings.CART_MAX_LINES:
         raise TooManyLines(settings.CART_MAX_LINES)
-    total = quantity + (line.quantity if line is not None else 0)
     if total > MAX_QUANTITY:
         raise QuantityTooLarge(total)
     _require_available(sku, total)
-    if line is None:
-        line = CartLine(cart=cart, sku=sku, quantity=total)
-    else:
-        line.quantity = total
     _validate(line, exclude=("cart",))  # the cart row is locked: it exists
     line.save()
-    _touch(cart.pk)
-    return line
+    return selectors.PricedCart(cart=cart, lines=lines, quote=quote)
 
 
 @transaction.atomic

@@ -43,7 +43,11 @@ class CartAPIView(APIView):
 
     @staticmethod
     def cart_response(cart: Cart, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(CartSerializer(selectors.cart_detail(cart)).data, status=status_code)
+        return CartAPIView.priced_response(selectors.priced_cart(cart), status_code)
+
+    @staticmethod
+    def priced_response(priced: selectors.PricedCart, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(CartSerializer(selectors.detail_of(priced)).data, status=status_code)
 
 
 class CartCreateView(CartAPIView):
@@ -99,8 +103,8 @@ class CartLineAddView(CartAPIView):
         cart = self.get_cart(request, token)
         body = LineAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.cart_line_add(cart=cart, **body.validated_data)
-        return self.cart_response(cart, status.HTTP_201_CREATED)
+        priced = services.cart_line_add(cart=cart, **body.validated_data)
+        return self.priced_response(priced, status.HTTP_201_CREATED)
 
 
 class CartLineUpdateView(CartAPIView):
