@@ -233,11 +233,10 @@ def cart_remove_ordered(*, token: uuid.UUID, ordered: Mapping[str, int]) -> None
     Take ``ordered`` (quantity by SKU) out of the cart ``token``: a line goes down by its SKU's
     ordered quantity and goes when nothing is left; nothing happens for an unknown token.
     """
-    cart_id = Cart.objects.select_for_update().filter(token=token).values_list("pk", flat=True).first()
-    if cart_id is None:
+    if not Cart.objects.filter(token=token).update(updated_at=timezone.now()):  # touched and locked
         return
     gone, kept = [], []
-    for line in CartLine.objects.filter(cart_id=cart_id, sku__in=list(ordered)):
+    for line in CartLine.objects.filter(cart__token=token, sku__in=list(ordered)):
         left = line.quantity - ordered[line.sku]
         if left > 0:
             line.quantity = left
@@ -248,7 +247,6 @@ def cart_remove_ordered(*, token: uuid.UUID, ordered: Mapping[str, int]) -> None
         CartLine.objects.filter(pk__in=gone).delete()
     if kept:
         CartLine.objects.bulk_update(kept, ["quantity"])
-    _touch(cart_id)
 
 
 # --- retention ------------------------------------------------------------------------------

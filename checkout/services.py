@@ -62,6 +62,7 @@ TRANSITIONS = {
 class PlacedOrder:
     order: Order
     access_token: str
+    lines: list[OrderLine]  # as written, so that the answer need not read them again
 
 
 def token_digest(token: str) -> str:
@@ -280,7 +281,7 @@ def _place_order(
         except IntegrityError:
             if Order.objects.filter(checkout_id=checkout.id).exists() or attempt == 2:
                 raise
-    OrderLine.objects.bulk_create(
+    lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
             sku=line.sku,
@@ -328,7 +329,7 @@ def _place_order(
         token=checkout.cart_token,
         lines=[CartLineData(sku=line["sku"], quantity=line["quantity"]) for line in checkout.lines],
     )
-    placed = PlacedOrder(order=order, access_token=access_token)
+    placed = PlacedOrder(order=order, access_token=access_token, lines=lines)
     if on_placed is not None:
         on_placed(placed)
     return placed

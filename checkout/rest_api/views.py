@@ -80,7 +80,8 @@ def checkout_data(checkout: Checkout) -> dict:
     ).data
 
 
-def order_data(order: Order, *, access_token: str | None = None) -> dict:
+def order_data(order: Order, *, access_token: str | None = None, lines=None) -> dict:
+    """The order as the API shows it; ``lines`` if the caller has them (else they are read)."""
     currency = order.currency
     data = {
         "number": order.number,
@@ -93,7 +94,7 @@ def order_data(order: Order, *, access_token: str | None = None) -> dict:
                 "unit_price": {"amount": line.unit_price, "currency": currency},
                 "line_total": {"amount": line.line_total, "currency": currency},
             }
-            for line in order.lines.all()
+            for line in (order.lines.all() if lines is None else lines)
         ],
         "subtotal": {"amount": order.subtotal, "currency": currency},
         "shipping_cost": {"amount": order.shipping_cost, "currency": currency},
@@ -232,7 +233,7 @@ class CheckoutCompleteView(APIView):
         answer: dict = {}
 
         def store_answer(placed: services.PlacedOrder) -> None:
-            answer["body"] = order_data(placed.order, access_token=placed.access_token)
+            answer["body"] = order_data(placed.order, access_token=placed.access_token, lines=placed.lines)
             idempotency.finish(claimed, status=status.HTTP_201_CREATED, body=answer["body"])
 
         services.checkout_complete(
