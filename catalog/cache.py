@@ -20,7 +20,7 @@ commit and stores after it) is bounded by ``CATALOG_CACHE_SECONDS``.
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,9 +38,20 @@ def product_key(slug: str) -> str:
     return _PRODUCT_KEY.format(slug=slug)
 
 
-def get_product(slug: str) -> RenderedJSON | None:
-    """The rendered page of the product ``slug``, if cached."""
-    return cache.get(product_key(slug))
+def get_product(slug: str, *, prefetched: Mapping | None = None) -> RenderedJSON | None:
+    """
+    The rendered page of the product ``slug``, if cached; from ``prefetched`` (what the request's
+    throttle fetched with its count, ``product_keys``) when it was fetched there.
+    """
+    key = product_key(slug)
+    if prefetched is not None:
+        return prefetched.get(key)
+    return cache.get(key)
+
+
+def product_keys(slug: str) -> list[str]:
+    """What ``get_product`` reads, for the throttle to fetch with its count."""
+    return [product_key(slug)]
 
 
 def set_product(slug: str, rendered: RenderedJSON) -> None:
@@ -52,13 +63,18 @@ def list_key(url: str) -> str:
     return _LIST_KEY.format(digest=hashlib.blake2b(url.encode(), digest_size=16).hexdigest())
 
 
-def get_list(url: str) -> tuple[RenderedJSON | None, int]:
+def list_keys(url: str) -> list[str]:
+    """What ``get_list`` reads, for the throttle to fetch with its count."""
+    return [_GENERATION_KEY, list_key(url)]
+
+
+def get_list(url: str, *, prefetched: Mapping | None = None) -> tuple[RenderedJSON | None, int]:
     """
     The cached list at ``url`` if it was read from the current generation, and that generation
-    (to store a fresh read under). One round trip.
+    (to store a fresh read under). One round trip, or none with ``prefetched`` (``list_keys``).
     """
     key = list_key(url)
-    found = cache.get_many([_GENERATION_KEY, key])
+    found = prefetched if prefetched is not None else cache.get_many([_GENERATION_KEY, key])
     generation = found.get(_GENERATION_KEY)
     if generation is None:
         generation = secrets.randbits(62)

@@ -67,11 +67,15 @@ class ProductListView(APIView):
         if not wants_json(request):
             return self.read(request)
         url = request.build_absolute_uri()  # the page's links are absolute: the host is part of it
-        rendered, generation = cache.get_list(url)
+        rendered, generation = cache.get_list(url, prefetched=getattr(request, "prefetched_cache", None))
         if rendered is None:
             rendered = render_json(self.read(request).data)
             cache.set_list(url, rendered, generation)
         return _cached_json(request, rendered)
+
+    def throttle_prefetch(self, request) -> list[str]:
+        """The cache entries the throttle fetches with its count (``shop.kernel.http.throttling``)."""
+        return cache.list_keys(request.build_absolute_uri()) if wants_json(request) else []
 
     def read(self, request) -> Response:
         """The page from the database (a query parameter that cannot be read is a 400)."""
@@ -113,11 +117,15 @@ class ProductDetailView(APIView):
     def get(self, request, slug: str):
         if not wants_json(request):
             return Response(self.read(slug))
-        rendered = cache.get_product(slug)
+        rendered = cache.get_product(slug, prefetched=getattr(request, "prefetched_cache", None))
         if rendered is None:
             rendered = render_json(self.read(slug))
             cache.set_product(slug, rendered)
         return _cached_json(request, rendered)
+
+    def throttle_prefetch(self, request) -> list[str]:
+        """The cache entry the throttle fetches with its count (``shop.kernel.http.throttling``)."""
+        return cache.product_keys(self.kwargs["slug"]) if wants_json(request) else []
 
     @staticmethod
     def read(slug: str) -> dict:

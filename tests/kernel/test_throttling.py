@@ -132,3 +132,25 @@ def test_the_customer_rate_counts_signed_in_customers_only_and_anonymous_request
     assert AnonRateThrottle().get_cache_key(anonymous, None) is not None
     assert UserRateThrottle().get_cache_key(signed_in, None).endswith("_7")
     assert AnonRateThrottle().get_cache_key(signed_in, None) is None
+
+
+@pytest.mark.redis
+def test_on_redis_an_admitted_request_brings_the_cache_entries_its_view_names():
+    from django.core.cache import cache
+    from rest_framework.request import Request
+
+    cache.set("prefetch:page", {"rendered": b"{}"})
+    cache.set("prefetch:generation", 7)
+
+    class View:
+        def throttle_prefetch(self, request):
+            return ["prefetch:page", "prefetch:generation", "prefetch:absent"]
+
+    clock = Clock(T0)
+    request = Request(RequestFactory().get("/", REMOTE_ADDR="10.0.0.3"))
+    assert throttle(clock, rate="1/min").allow_request(request, View())
+    assert request.prefetched_cache == {"prefetch:page": {"rendered": b"{}"}, "prefetch:generation": 7}
+
+    refused = Request(RequestFactory().get("/", REMOTE_ADDR="10.0.0.3"))
+    assert not throttle(clock, rate="1/min").allow_request(refused, View())
+    assert not hasattr(refused, "prefetched_cache")  # nothing fetched for a refused request

@@ -29,6 +29,11 @@ password guessing). Either way the error is logged.
 The DRF interface is kept (``allow_request``, ``wait``, ``scope``, ``get_cache_key``, the
 ``DEFAULT_THROTTLE_RATES`` and ``NUM_PROXIES`` settings), so views name these classes in
 ``throttle_classes`` as they would DRF's.
+
+A view that reads known keys of the ``default`` cache (the catalog's rendered pages) may name them
+in ``throttle_prefetch(request)``: on Redis, where the counters live in that cache, the script that
+counts an admitted request also returns those entries, found by the view in
+``request.prefetched_cache``: a cached read is one round trip, not two.
 """
 
 import logging
@@ -39,9 +44,10 @@ from rest_framework import throttling
 
 logger = logging.getLogger(__name__)
 
-# KEYS: the current window's counter, the previous window's. ARGV: the limit, the weight of the
-# previous window (0..1], the counters' lifetime in seconds. Returns {admitted, current, previous}
-# with ``current`` after the request was counted (if it was).
+# KEYS: the current window's counter, the previous window's, then the cache entries to prefetch.
+# ARGV: the limit, the weight of the previous window (0..1], the counters' lifetime in seconds.
+# Returns {admitted, current, previous, entry...} with ``current`` after the request was counted
+# (if it was) and, when admitted, each prefetched entry (false, a nil reply, where there is none).
 _ADMIT_SCRIPT = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -52,22 +58,28 @@ current = redis.call('INCR', KEYS[1])
 if current == 1 then
     redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
-return {1, current, previous}
+local found = {1, current, previous}
+for index = 3, #KEYS do
+    found[#found + 1] = redis.call('GET', KEYS[index]) or false
+end
+return found
 """
 
 
-def _admit_on_redis(cache, keys, limit, weight, ttl):
+def _admit_on_redis(cache, keys, limit, weight, ttl, prefetch=()):
     client = cache.client.get_client(write=True)
     script = getattr(client, "_shop_admit_script", None)
     if script is None:  # one per client: EVALSHA of a hash computed once, EVAL only after a flush
         script = client._shop_admit_script = client.register_script(_ADMIT_SCRIPT)
-    admitted, current, previous = script(
-        keys=[cache.make_key(key) for key in keys], args=[limit, weight, ttl]
+    admitted, current, previous, *entries = script(
+        keys=[cache.make_key(key) for key in (*keys, *prefetch)], args=[limit, weight, ttl]
     )
-    return bool(admitted), int(current), int(previous)
+    pairs = zip(prefetch, entries, strict=False)  # a refused request brings no entries
+    found = {key: cache.client.decode(raw) for key, raw in pairs if raw is not None}
+    return bool(admitted), int(current), int(previous), found
 
 
-def _admit_on_any_cache(cache, keys, limit, weight, ttl):
+def _admit_on_any_cache(cache, keys, limit, weight, ttl, prefetch=()):
     current_key, previous_key = keys
     cache.add(current_key, 0, ttl)
     try:
@@ -78,8 +90,8 @@ def _admit_on_any_cache(cache, keys, limit, weight, ttl):
     previous = cache.get(previous_key) or 0
     if previous * weight + current > limit:
         cache.decr(current_key)
-        return False, current - 1, previous
-    return True, current, previous
+        return False, current - 1, previous, {}
+    return True, current, previous, {}  # the counters' cache is not the entries' here: no prefetch
 
 
 class RateThrottle(throttling.SimpleRateThrottle):
@@ -107,12 +119,12 @@ class RateThrottle(throttling.SimpleRateThrottle):
         weight = 1.0 - self.elapsed / self.duration
         keys = (f"{self.key}:{window}", f"{self.key}:{window - 1}")
         cache = caches[self.cache_alias or ("throttle" if "throttle" in settings.CACHES else "default")]
-        admit = (
-            _admit_on_redis if hasattr(getattr(cache, "client", None), "get_client") else _admit_on_any_cache
-        )
+        on_redis = hasattr(getattr(cache, "client", None), "get_client")
+        admit = _admit_on_redis if on_redis else _admit_on_any_cache
+        prefetch = self._prefetch(request, view) if on_redis and cache is caches["default"] else ()
         try:
-            admitted, self.current, self.previous = admit(
-                cache, keys, self.num_requests, weight, 2 * self.duration
+            admitted, self.current, self.previous, found = admit(
+                cache, keys, self.num_requests, weight, 2 * self.duration, prefetch
             )
         except Exception as exc:  # noqa: BLE001 (whatever the store raised, it is not answering)
             if self.fail_closed:
@@ -127,7 +139,21 @@ class RateThrottle(throttling.SimpleRateThrottle):
                 raise unavailable from None
             logger.warning("Throttle %r: its store is unavailable (%s); admitting", self.scope, exc)
             return True
+        if prefetch and admitted:
+            request.prefetched_cache = found
         return admitted
+
+    @staticmethod
+    def _prefetch(request, view) -> tuple[str, ...]:
+        """
+        The ``default`` cache's keys that ``view`` will read (its ``throttle_prefetch(request)``),
+        fetched by the same script that counts the request: a cached read costs one round trip.
+        The view finds them in ``request.prefetched_cache`` (absent: read them as usual).
+        """
+        keys_of = getattr(view, "throttle_prefetch", None)
+        if keys_of is None or hasattr(request, "prefetched_cache"):
+            return ()
+        return tuple(keys_of(request))
 
     def wait(self):
         """Seconds until this client's next request would be admitted (``Retry-After``)."""
