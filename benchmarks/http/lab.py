@@ -35,6 +35,15 @@ def find_lab_sources() -> Path | None:
     return None
 
 
+def wrk_script_failure(output: str) -> str | None:
+    """
+    What wrk printed before its run (``Running 15s test @ ...``): only a Lua error, after which wrk
+    still runs, sending ``GET /`` instead of the script's requests. None when there is nothing.
+    """
+    head = output.split("Running ", 1)[0].strip()
+    return head[:500] or None
+
+
 @dataclass
 class Lab:
     """The lab's sources, its build directory, the results file and the worker settings."""
@@ -139,9 +148,9 @@ class Lab:
         args = [name, str(rep), url] + ([lua] if lua else [])
         self.sh("lib/wrk.sh", *args, **extra)
         out = self.lab / "wrk" / f"{name.replace(' ', '_').replace('/', '_')}-r{rep}.out"
-        head = out.read_text(encoding="utf-8", errors="replace").split("Running ", 1)[0]
-        if head.strip():
-            raise SystemExit(f"wrk {name}: the script failed, see {out}:\n{head.strip()[:500]}")
+        failure = wrk_script_failure(out.read_text(encoding="utf-8", errors="replace"))
+        if failure:
+            raise SystemExit(f"wrk {name}: the script failed, see {out}:\n{failure}")
 
     def peer_wrk(self, name: str, rep: int, url: str, lua: str = "", **extra: str) -> None:
         """A peer's measurement: the name carries the worker mode, as run_*.sh's do."""

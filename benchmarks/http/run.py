@@ -307,8 +307,8 @@ class Bench:
         if "search" in paths:
             self.shop_wrk("shop search-20", rep, "shop_get.lua", PATHS_FILE=str(self.files / "search.txt"))
         if "add" in paths:
-            # Carts for 30 adds a second of every second (3 adds a cart); beyond, carts get more lines.
-            carts = self.create_carts(self.a.duration * 30 // 3 * 3)
+            # Carts for 120 adds a second (3 adds a cart); beyond, carts get more lines.
+            carts = self.create_carts(self.a.duration * 40)
             self.shop_wrk(
                 "shop cart add",
                 rep,
