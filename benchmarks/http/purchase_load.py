@@ -11,8 +11,9 @@ Each of THREADS workers loops until DURATION s have passed, a whole purchase eac
 It reports orders/s (completed purchases) and the latency of the completion POST alone, plus adds/s
 and whole-purchase latency as extras.
 
-With --prepared N: first (untimed) prepare N checkouts (every step but the completion), then time
-only the completions over those (the run ends early if they run out).
+With --prepared N: first (untimed) prepare N checkouts (every step but the completion; e-mail,
+address and shipping method in one PATCH), then time only the completions over those (the run
+ends early if they run out).
 
   python -m benchmarks.http.purchase_load --base URL --skus-file FILE [--threads 8] [--duration 15]
       [--prepared N] [--out FILE.json]
@@ -80,8 +81,12 @@ class Purchases:
             raise StepFailed(f"{what} {response.status_code} {response.text[:120]}")
         return response.json()
 
-    def prepare(self, session: requests.Session) -> str:
-        """Cart, lines, checkout, e-mail and address, shipping method: the checkout's id."""
+    def prepare(self, session: requests.Session, *, quick: bool = False) -> str:
+        """
+        Cart, lines, checkout, e-mail and address, shipping methods, shipping method: the checkout's
+        id. ``quick`` (untimed preparation) sets e-mail, address and method ``standard`` in one PATCH,
+        as the README's walkthrough does: the same checkout in 6 requests instead of 8.
+        """
         token = self._call(session, "POST", "/carts/", "cart", json={})["token"]
         for sku in random.sample(self.skus, self.lines):
             started = time.monotonic()
@@ -90,6 +95,14 @@ class Purchases:
             with self.lock:
                 self.add_lat.append(elapsed)
         checkout = self._call(session, "POST", "/checkouts/", "checkout", json={"cart_token": token})["id"]
+        if quick:
+            details = {
+                "email": "buyer@example.com",
+                "shipping_address": ADDRESS,
+                "shipping_method": "standard",
+            }
+            self._call(session, "PATCH", f"/checkouts/{checkout}/", "details", json=details)
+            return checkout
         self._call(
             session,
             "PATCH",
@@ -162,7 +175,7 @@ def main(argv: list[str] | None = None) -> dict:
             if time.monotonic() > deadline:
                 break
             try:
-                checkout = shop.prepare(session)
+                checkout = shop.prepare(session, quick=True)
             except StepFailed as exc:
                 shop.error(exc)
                 continue

@@ -120,8 +120,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def prepared_count(rates: list[float], duration: int, fixed: int = 0) -> int:
     """
     How many checkouts (the shop's) or baskets (Oscar's) to prepare for a completion run: ``fixed``
-    if set; before a first run the lab's 600 for 15 s (40 a second); then half as many again as the
-    best rate so far completes in ``duration`` (at least 100, at most the lab's), so that a run does
+    if set; before a first run the lab's 600 for 15 s (40 a second); then a fifth more than the best
+    rate so far completes in ``duration`` (at least 100, at most the lab's), so that a run does
     not run out and no repetition spends a minute preparing what it never completes.
     """
     if fixed:
@@ -129,7 +129,7 @@ def prepared_count(rates: list[float], duration: int, fixed: int = 0) -> int:
     cap = duration * 40
     if not rates:
         return cap
-    return max(100, min(cap, math.ceil(max(rates) * duration * 1.5)))
+    return max(100, min(cap, math.ceil(max(rates) * duration * 1.2)))
 
 
 class Bench:
@@ -402,7 +402,7 @@ class Bench:
             f"- clients: wrk -t2 -c{a.connections} -d{a.duration}s --latency (Lua) for reads and adds; "
             f"{a.threads} Python threads (requests) for {a.duration} s for completions and purchases; "
             "prepared checkouts (and Oscar's prefilled baskets) a repetition: 40 a second of a run "
-            "before the first, then 1.5 x the best completion rate so far (PREPARED= fixes it); "
+            "before the first, then 1.2 x the best completion rate so far (PREPARED= fixes it); "
             "the clients share the CPUs with the servers",
             f"- stock after the run: {check['oversold_skus']} oversold SKUs "
             "(on hand < 0 or reserved > on hand), "
@@ -435,7 +435,10 @@ class Bench:
         print(text)
         if a.compare:
             before = report.summarise(report.records_of_results_file(a.compare))
-            print(f"## The shop against {a.compare}\n\n{report.compare_table(before, summaries)}\n")
+            compared = f"## The shop against {a.compare.name}\n\n{report.compare_table(before, summaries)}\n"
+            with self.markdown.open("a", encoding="utf-8") as file:
+                file.write("\n" + compared)
+            print(compared)
         print(f"Written: {self.markdown} and {self.results}")
         failed = check["oversold_skus"] > 0 or any(s.errors for s in summaries.values())
         if a.peers:

@@ -134,10 +134,11 @@ def test_compare_reads_the_json_lines_beside_a_results_file_and_gives_the_change
 
 
 def test_prepared_checkouts_follow_the_best_rate_within_the_labs_bounds():
-    assert prepared_count([], 15) == 600
-    assert prepared_count([20.0, 30.0], 15) == 600  # 30 x 15 x 1.5 = 675, at most 600
-    assert prepared_count([20.0], 15) == 450
-    assert prepared_count([1.0], 15) == 100
+    assert prepared_count([], 15) == 600  # the lab's 600 prefilled baskets for 15 s
+    assert prepared_count([20.0], 15) == 360  # 20 a second for 15 s, and a fifth more
+    assert prepared_count([20.0, 30.0, 10.0], 15) == 540
+    assert prepared_count([40.0], 15) == 600  # at most the lab's
+    assert prepared_count([1.0], 15) == 100  # at least 100
     assert prepared_count([20.0], 3) == 100
     assert prepared_count([20.0], 15, fixed=250) == 250
 
