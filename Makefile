@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint pytest install install-dev lock migrate seed clean
+.PHONY: run test lint pytest install install-dev lock migrate seed clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ lint: install-dev
 
 pytest: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench: the hot paths under load on the production-like stack (PostgreSQL, Redis, a worker,
+## the ERP simulator), PEERS=1 side by side with the peer lab; REPS, DURATION, PRODUCTS, CONNECTIONS,
+## PATHS, COMPARE, RESEED, WORKERS, THREADS: benchmarks/http/README.md. Not part of run or test.
+bench: install-dev
+	$(BIN)/python -m benchmarks.http.run
 
 ## make lock: re-resolve the locked dependencies after changing pyproject.toml.
 lock: install-dev

@@ -1,0 +1,169 @@
+"""
+The benchmark's look into the shop's database, run in the shop's environment (the stack's
+settings), never while measuring:
+
+    python -m benchmarks.http.shop_data state
+    python -m benchmarks.http.shop_data pools --skus 2000 --details 2000 --out DIR
+    python -m benchmarks.http.shop_data topup --skus-file DIR/skus.txt --level 100000 --below 50000
+    python -m benchmarks.http.shop_data check
+
+Each prints one JSON object. Stock is changed only through ``inventory.api.set_on_hand_many`` (the
+ledger rows and ``StockChanged`` events a stock feed writes), so the shop stays consistent.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+WAREHOUSE = "MAIN"  # seed_demo's warehouse
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.base")  # as manage.py
+    import django
+
+    django.setup()
+
+
+def _rows(sql: str, params: tuple = ()) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def state() -> dict:
+    """How many products and stock rows the database has (whether a seed can be reused)."""
+    products = _rows("SELECT count(*) FROM catalog_product")[0][0]
+    skus = _rows("SELECT count(*) FROM inventory_stocklevel")[0][0]
+    return {"products": products, "stock_rows": skus}
+
+
+def pools(*, skus: int, details: int, out: Path, currency: str, seed: int = 1) -> dict:
+    """
+    Write ``skus.txt`` (``skus`` sellable SKUs: active variant of an active product, a price in
+    the shop's currency, stock in the warehouse) and ``slugs.txt`` (``details`` slugs of active
+    products), each a random sample fixed by ``seed``.
+    """
+    sellable = [
+        row[0]
+        for row in _rows(
+            """
+            SELECT v.sku FROM catalog_variant v
+            JOIN catalog_product p ON p.id = v.product_id
+            JOIN inventory_stocklevel s ON s.sku = v.sku
+            JOIN inventory_warehouse w ON w.id = s.warehouse_id AND w.code = %s
+            WHERE v.is_active AND p.is_active
+              AND EXISTS (SELECT 1 FROM catalog_price c WHERE c.variant_id = v.id AND c.currency = %s)
+            ORDER BY v.id
+            """,
+            (WAREHOUSE, currency),
+        )
+    ]
+    slugs = [row[0] for row in _rows("SELECT slug FROM catalog_product WHERE is_active ORDER BY id")]
+    rng = random.Random(seed)  # noqa: S311 - a sample, not a secret
+    chosen_skus = rng.sample(sellable, min(skus, len(sellable)))
+    chosen_slugs = rng.sample(slugs, min(details, len(slugs)))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "skus.txt").write_text("\n".join(chosen_skus) + "\n", encoding="utf-8")
+    (out / "slugs.txt").write_text("\n".join(chosen_slugs) + "\n", encoding="utf-8")
+    return {"skus": len(chosen_skus), "slugs": len(chosen_slugs), "sellable": len(sellable)}
+
+
+def topup(*, skus_file: Path, level: int, below: int) -> dict:
+    """
+    Give every SKU of ``skus_file`` whose free stock (on hand minus reserved) is under ``below``
+    ``level`` free units again, through inventory's api.
+    """
+    from inventory import api as inventory_api
+
+    skus = [line for line in skus_file.read_text(encoding="utf-8").split() if line]
+    low = _rows(
+        """
+        SELECT s.sku, s.reserved FROM inventory_stocklevel s
+        JOIN inventory_warehouse w ON w.id = s.warehouse_id AND w.code = %s
+        WHERE s.sku = ANY(%s) AND s.on_hand - s.reserved < %s
+        """,
+        (WAREHOUSE, skus, below),
+    )
+    changed = 0
+    for start in range(0, len(low), 1000):
+        chunk = low[start : start + 1000]
+        result = inventory_api.set_on_hand_many(
+            levels=[(sku, WAREHOUSE, level + reserved) for sku, reserved in chunk], reason="benchmark top-up"
+        )
+        if result.rejected:
+            raise SystemExit(f"top-up rejected: {dict(list(result.rejected.items())[:3])}")
+        changed += result.changed
+    free = _rows(
+        """
+        SELECT coalesce(min(s.on_hand - s.reserved), 0) FROM inventory_stocklevel s
+        JOIN inventory_warehouse w ON w.id = s.warehouse_id AND w.code = %s WHERE s.sku = ANY(%s)
+        """,
+        (WAREHOUSE, skus),
+    )[0][0]
+    return {"topped_up": changed, "pool": len(skus), "min_free": free}
+
+
+def check() -> dict:
+    """
+    Oversold stock rows (on hand below 0, reserved below 0 or above on hand: none may exist) and
+    rows whose level differs from the sum of its ledger (movements), orders and ERP hand-overs.
+    """
+    oversold = _rows(
+        "SELECT count(*) FROM inventory_stocklevel WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand"
+    )[0][0]
+    ledger = _rows(
+        """
+        SELECT count(*) FROM inventory_stocklevel s LEFT JOIN (
+            SELECT sku, warehouse_id, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
+            FROM inventory_stockmovement GROUP BY sku, warehouse_id
+        ) m ON m.sku = s.sku AND m.warehouse_id = s.warehouse_id
+        WHERE s.on_hand <> coalesce(m.on_hand, 0) OR s.reserved <> coalesce(m.reserved, 0)
+        """
+    )[0][0]
+    orders = _rows("SELECT count(*) FROM checkout_order")[0][0]
+    handovers = dict(_rows("SELECT status, count(*) FROM integrations_erphandover GROUP BY status"))
+    return {
+        "oversold_skus": oversold,
+        "ledger_mismatches": ledger,
+        "orders": orders,
+        "erp_handovers": handovers,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("state")
+    p = sub.add_parser("pools")
+    p.add_argument("--skus", type=int, default=2000)
+    p.add_argument("--details", type=int, default=2000)
+    p.add_argument("--out", type=Path, required=True)
+    t = sub.add_parser("topup")
+    t.add_argument("--skus-file", type=Path, required=True)
+    t.add_argument("--level", type=int, default=100_000)
+    t.add_argument("--below", type=int, default=50_000)
+    sub.add_parser("check")
+    args = parser.parse_args(argv)
+    _setup()
+    if args.command == "state":
+        result = state()
+    elif args.command == "pools":
+        from django.conf import settings
+
+        result = pools(skus=args.skus, details=args.details, out=args.out, currency=settings.SHOP_CURRENCY)
+    elif args.command == "topup":
+        result = topup(skus_file=args.skus_file, level=args.level, below=args.below)
+    else:
+        result = check()
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
