@@ -8,6 +8,7 @@ from shop.kernel.subscribers import event_handler
 @event_handler(
     OrderStatusChanged,
     name="checkout.refund_canceled_order",
+    when=lambda payload: payload["status"] == "canceled",  # no task for the other changes
     autoretry_for=(Exception,),
     retry_backoff=True,
     retry_jitter=True,
@@ -15,5 +16,4 @@ from shop.kernel.subscribers import event_handler
 )
 def refund_canceled_order(event: OrderStatusChanged) -> None:
     """A canceled order's payment is refunded (the inbox makes a redelivery a no-op)."""
-    if event.status == "canceled":
-        services.order_refund(number=event.number)
+    services.order_refund(number=event.number)

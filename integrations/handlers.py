@@ -14,8 +14,11 @@ def erp_record_handover(event: OrderPlaced) -> None:
     erp_services.handover_create(order_number=event.number, payload=event.to_payload())
 
 
-@event_handler(OrderStatusChanged, name="integrations.erp_cancel_handover")
+@event_handler(
+    OrderStatusChanged,
+    name="integrations.erp_cancel_handover",
+    when=lambda payload: payload["status"] == "canceled",  # no task for the other changes
+)
 def erp_cancel_handover(event: OrderStatusChanged) -> None:
     """A canceled order's waiting hand-over ends as canceled, so staff never see it pending."""
-    if event.status == "canceled":
-        erp_services.handover_cancel(order_number=event.number)
+    erp_services.handover_cancel(order_number=event.number)

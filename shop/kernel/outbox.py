@@ -51,7 +51,7 @@ def relay(*, batch_size: int = 100, max_batches: int | None = None) -> int:
                 break
             awaited, unsubscribed = [], []
             for row in rows:
-                names = subscribers(row.event_type)
+                names = subscribers(row.event_type, row.payload)
                 _send(row, names)
                 (awaited if names else unsubscribed).append(row.pk)
             now = timezone.now()
@@ -108,7 +108,11 @@ def redeliver(*, batch_size: int = 500, max_batches: int = 20) -> int:
             )
             handled, missed = [], []
             for row in rows:
-                missing = [name for name in subscribers(row.event_type) if (row.event_id, name) not in done]
+                missing = [
+                    name
+                    for name in subscribers(row.event_type, row.payload)
+                    if (row.event_id, name) not in done
+                ]
                 if not missing:
                     handled.append(row.pk)
                     continue

@@ -18,34 +18,55 @@ from shop.kernel.events import Event
 
 logger = logging.getLogger(__name__)
 
-_SUBSCRIBERS: dict[str, set[str]] = {}
+Payload = dict
+Accepts = Callable[[Payload], bool]
+_SUBSCRIBERS: dict[str, dict[str, Accepts | None]] = {}
 
 
-def subscribe(event_cls: type[Event], task_name: str) -> None:
-    """Deliver every event of ``event_cls`` to the Celery task named ``task_name``."""
-    _SUBSCRIBERS.setdefault(event_cls.event_type, set()).add(task_name)
+def subscribe(event_cls: type[Event], task_name: str, *, when: Accepts | None = None) -> None:
+    """
+    Deliver the events of ``event_cls`` to the Celery task named ``task_name``: every one, or
+    those whose payload ``when`` accepts.
+    """
+    _SUBSCRIBERS.setdefault(event_cls.event_type, {})[task_name] = when
 
 
-def subscribers(event_type: str) -> list[str]:
-    """Return the names of the tasks subscribed to ``event_type``, in a stable order."""
-    return sorted(_SUBSCRIBERS.get(event_type, ()))
+def subscribers(event_type: str, payload: Payload | None = None) -> list[str]:
+    """
+    Return the names of the tasks an event of ``event_type`` goes to, in a stable order: those
+    whose ``when`` accepts ``payload`` (all of them without a payload).
+    """
+    subscribed = _SUBSCRIBERS.get(event_type, {})
+    return sorted(
+        name for name, when in subscribed.items() if when is None or payload is None or when(payload)
+    )
 
 
-def event_handler(event_cls: type[Event], *, name: str, **task_options) -> Callable:
+def event_handler(
+    event_cls: type[Event], *, name: str, when: Accepts | None = None, **task_options
+) -> Callable:
     """
     Declare ``fn(event)`` a subscriber of ``event_cls``, run by a Celery task called ``name``.
 
     The handler runs at most once per event and consumer: the inbox row and the handler's writes
     commit together, so a redelivered event is acknowledged without effect. A handler that
     raises leaves no inbox row and is retried by Celery (``task_options`` may set retries).
+
+    ``when(payload)`` says which events the handler wants (``OrderStatusChanged`` to canceled
+    only, say): the relay sends the others no task at all, and counts them handled for this
+    subscriber, where a handler that returns early would still cost a task, a transaction and an
+    inbox row per event. It reads the event's payload (a dict, as stored in the outbox); keep it
+    a pure function of it.
     """
 
     def decorator(fn: Callable[[Event], None]):
         @shared_task(name=name, **task_options)
         def task(envelope: dict) -> bool:
+            if when is not None and not when(envelope["payload"]):  # sent by hand: not this one's
+                return False
             return consume_once(consumer=name, envelope=envelope, handler=fn, event_cls=event_cls)
 
-        subscribe(event_cls, name)
+        subscribe(event_cls, name, when=when)
         task.handler = fn
         return task
 
