@@ -12,7 +12,13 @@ from inventory.events import StockChanged
 from shop.kernel.subscribers import event_handler
 
 
-@event_handler(StockChanged, name="catalog.on_stock_changed")
+@event_handler(
+    StockChanged,
+    name="catalog.on_stock_changed",
+    # Only a change that may flip the flag is the catalog's business: an order taking 3 of 500
+    # sends this worker no task (a campaign's every reservation did before).
+    when=lambda payload: payload.get("in_stock_changed", True),
+)
 def on_stock_changed(event: StockChanged) -> None:
     """
     Set the ``in_stock`` flags of the SKU's variant and its product. The event says which SKU

@@ -14,6 +14,12 @@ class StockChanged(Event):
 
     Delivery is at least once and not necessarily in order: a consumer that keeps a flag should
     ask ``get_availability`` for the current value rather than trust an older event's.
+
+    ``in_stock_changed`` says whether ``in_stock`` differs from what it was before the change, as
+    readers saw it (expired reservations not counted) or as the stored counters said (so that the
+    clean-up of an expired reservation, which readers had already discounted, counts too): a
+    consumer that keeps only the flag (the catalog) needs no other event. Payloads written
+    before the field existed read as True.
     """
 
     event_type = "inventory.StockChanged"
@@ -21,3 +27,4 @@ class StockChanged(Event):
     sku: str
     available: int
     in_stock: bool
+    in_stock_changed: bool = True

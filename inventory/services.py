@@ -326,7 +326,10 @@ class _LockedStock:
                 seen += on_hand - reserved + self._expired_on_row[key]
                 after += self.rows[key].on_hand - self.rows[key].reserved
             if after != seen or after != stored:
-                events.append(StockChanged(sku=sku, available=after, in_stock=after > 0))
+                flipped = (after > 0) != (seen > 0) or (after > 0) != (stored > 0)
+                events.append(
+                    StockChanged(sku=sku, available=after, in_stock=after > 0, in_stock_changed=flipped)
+                )
         publish_many(events)
 
 

@@ -40,4 +40,4 @@ def test_deactivating_a_warehouse_goes_through_the_services(admin_client):
     assert api.get_availability(skus=["A-1"])["A-1"].available == 0
     payloads = published(StockChanged)
     assert len(payloads) == events + 1
-    assert payloads[-1] == {"sku": "A-1", "available": 0, "in_stock": False}
+    assert payloads[-1] == {"sku": "A-1", "available": 0, "in_stock": False, "in_stock_changed": True}

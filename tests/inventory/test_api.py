@@ -94,7 +94,7 @@ class TestAvailability:
         )
         with pytest.raises(api.InsufficientStock):
             reserve("checkout-1", A=6)
-        assert stock_events()[-1] == {"sku": "A", "available": 5, "in_stock": True}
+        assert stock_events()[-1] == {"sku": "A", "available": 5, "in_stock": True, "in_stock_changed": True}
 
     def test_get_stock_lists_warehouses_in_priority_order(self):
         stock("A", 5, warehouse="second", priority=2)
@@ -139,8 +139,8 @@ class TestReserve:
             ("reservation", "B", "main", 0, 3, "checkout-1"),
         ]
         assert stock_events()[-2:] == [
-            {"sku": "A", "available": 3, "in_stock": True},
-            {"sku": "B", "available": 2, "in_stock": True},
+            {"sku": "A", "available": 3, "in_stock": True, "in_stock_changed": False},
+            {"sku": "B", "available": 2, "in_stock": True, "in_stock_changed": False},
         ]
 
     def test_all_or_nothing_naming_every_short_sku(self):
@@ -309,7 +309,7 @@ class TestRelease:
         assert levels("A") == {"main": (5, 0)}
         assert not Reservation.objects.exists() and not ReservationLine.objects.exists()
         assert movements(kind="release") == [("release", "A", "main", 0, -3, "checkout-1")]
-        assert stock_events()[-1] == {"sku": "A", "available": 5, "in_stock": True}
+        assert stock_events()[-1] == {"sku": "A", "available": 5, "in_stock": True, "in_stock_changed": False}
 
     def test_an_expired_reservation_releases_as_well(self):
         stock("A", 5)
@@ -406,7 +406,7 @@ class TestCommit:
         ]
         assert movements(reference="ORD-1") == [("allocation", "A", "main", -3, 0, "ORD-1")]
         assert not Reservation.objects.exists()
-        assert stock_events()[-1] == {"sku": "A", "available": 2, "in_stock": True}
+        assert stock_events()[-1] == {"sku": "A", "available": 2, "in_stock": True, "in_stock_changed": False}
 
     def test_a_released_reservation_is_taken_again(self):
         stock("A", 5)
@@ -453,7 +453,12 @@ class TestReturnOrder:
             ("return", "A", "far", 2, 0, "ORD-1"),
             ("return", "A", "near", 5, 0, "ORD-1"),
         ]
-        assert stock_events()[-1] == {"sku": "A", "available": 10, "in_stock": True}
+        assert stock_events()[-1] == {
+            "sku": "A",
+            "available": 10,
+            "in_stock": True,
+            "in_stock_changed": False,
+        }
 
 
 class TestOnHand:
@@ -571,8 +576,8 @@ class TestSetOnHandMany:
             ("adjustment", "B", 1, "erp-sync"),
         ]
         assert stock_events() == [
-            {"sku": "A", "available": 10, "in_stock": True},
-            {"sku": "B", "available": 4, "in_stock": True},
+            {"sku": "A", "available": 10, "in_stock": True, "in_stock_changed": False},
+            {"sku": "B", "available": 4, "in_stock": True, "in_stock_changed": False},
         ]
         assert stored() == replayed()
 
@@ -671,8 +676,8 @@ class TestReleaseExpired:
         ]
         # Readers discounted the expired stock already; the catalog hears of it now.
         assert stock_events()[events_before:] == [
-            {"sku": "A", "available": 5, "in_stock": True},
-            {"sku": "B", "available": 2, "in_stock": True},
+            {"sku": "A", "available": 5, "in_stock": True, "in_stock_changed": False},
+            {"sku": "B", "available": 2, "in_stock": True, "in_stock_changed": False},
         ]
 
     def test_respects_the_limit(self):
@@ -768,8 +773,8 @@ class TestReceiveInitialStock:
         assert sorted(receipts.values_list("sku", "on_hand_delta")) == [("NEW-1", 5)]
         events = {payload["sku"]: payload for payload in published(StockChanged)}
         assert events == {
-            "NEW-1": {"sku": "NEW-1", "available": 5, "in_stock": True},
-            "NEW-2": {"sku": "NEW-2", "available": 0, "in_stock": False},
+            "NEW-1": {"sku": "NEW-1", "available": 5, "in_stock": True, "in_stock_changed": True},
+            "NEW-2": {"sku": "NEW-2", "available": 0, "in_stock": False, "in_stock_changed": True},
         }
         assert api.receive_initial_stock(warehouse="main", quantities={"NEW-1": 5}) == 0
 

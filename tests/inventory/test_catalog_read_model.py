@@ -110,3 +110,35 @@ def test_a_sku_the_catalog_does_not_know_is_ignored():
 
     assert deliver(outbox.take()) == [True]
     assert not Product.objects.exists()
+
+
+def test_only_changes_that_may_flip_the_flag_go_to_the_catalog():
+    """
+    ``in_stock_changed``: the catalog subscribes to the changes that cross zero as readers saw the
+    stock or as the counters said, and the relay sends it nothing for the others.
+    """
+    sellable_product(skus=["MUG-1"])
+    outbox = Outbox()
+    stock("MUG-1", 5)
+    api.reserve(reference="checkout-1", lines=lines(**{"MUG-1": 3}), ttl_seconds=60)  # 5 -> 2
+    api.reserve(reference="checkout-2", lines=lines(**{"MUG-1": 2}), ttl_seconds=60)  # 2 -> 0
+    expire("checkout-2")  # readers see 2 again; the counters still say 0
+    api.release_expired()  # the clean-up: 0 -> 2 by the counters
+
+    changes = [
+        (envelope["payload"]["available"], envelope["payload"]["in_stock_changed"])
+        for envelope in outbox.take()
+    ]
+    assert changes == [(5, True), (2, False), (0, True), (2, True)]
+    wanted = [subscribers("inventory.StockChanged", envelope["payload"]) for envelope in outbox_rows()]
+    assert wanted == [
+        ["catalog.on_stock_changed"],
+        [],
+        ["catalog.on_stock_changed"],
+        ["catalog.on_stock_changed"],
+    ]
+
+
+def outbox_rows():
+    rows = OutboxMessage.objects.filter(event_type="inventory.StockChanged").order_by("id")
+    return [row.envelope() for row in rows]
