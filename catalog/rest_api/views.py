@@ -46,6 +46,15 @@ def _cached_json(request, rendered):
     return json_response(request, rendered, max_age=settings.CATALOG_HTTP_MAX_AGE)
 
 
+# The list's own parameters: a URL with any other is read but not cached, so that made-up
+# parameters cannot fill the cache with copies of one page.
+_LIST_PARAMETERS = frozenset(ProductListQuery().fields) | {"cursor", "page_size"}
+
+
+def _cacheable(request) -> bool:
+    return wants_json(request) and _LIST_PARAMETERS.issuperset(request.query_params)
+
+
 class ProductListView(APIView):
     """
     Listable products with full-text search, filters and keyset pagination. A page is cached
@@ -64,7 +73,7 @@ class ProductListView(APIView):
         },
     )
     def get(self, request):
-        if not wants_json(request):
+        if not _cacheable(request):
             return self.read(request)
         url = request.build_absolute_uri()  # the page's links are absolute: the host is part of it
         rendered, generation = cache.get_list(url, prefetched=getattr(request, "prefetched_cache", None))
@@ -75,7 +84,7 @@ class ProductListView(APIView):
 
     def throttle_prefetch(self, request) -> list[str]:
         """The cache entries the throttle fetches with its count (``shop.kernel.http.throttling``)."""
-        return cache.list_keys(request.build_absolute_uri()) if wants_json(request) else []
+        return cache.list_keys(request.build_absolute_uri()) if _cacheable(request) else []
 
     def read(self, request) -> Response:
         """The page from the database (a query parameter that cannot be read is a 400)."""

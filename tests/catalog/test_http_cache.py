@@ -131,6 +131,15 @@ def test_a_list_is_cached_per_host_as_its_links_name_the_host(api_client, settin
     assert other["next"].startswith("http://testserver/")
 
 
+def test_a_list_url_with_a_parameter_of_its_own_making_is_answered_but_not_cached(api_client):
+    sellable_product(name="Mug")
+
+    response = api_client.get(PRODUCTS, {"junk": "1"})
+
+    assert response.status_code == 200
+    assert cache.get_list(f"{LIST_URL}?junk=1")[0] is None
+
+
 def test_an_unknown_product_is_a_404_and_is_not_cached(api_client):
     assert api_client.get(f"{PRODUCTS}nope/").status_code == 404
     assert cache.get_product("nope") is None
