@@ -46,6 +46,7 @@ from rest_framework.test import APIClient
 from inventory import api as inventory_api
 from tests.budgets import measure
 from tests.catalog.factories import CategoryFactory, sellable_product
+from tests.checkout.support import ADDRESS
 
 
 class Budget(NamedTuple):
@@ -96,13 +97,6 @@ BUDGETS: dict[str, Budget] = {
 PRODUCTS = "/api/v1/catalog/products/"
 CARTS = "/api/v1/carts/"
 CHECKOUTS = "/api/v1/checkouts/"
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "Unter den Linden 1",
-    "postal_code": "10117",
-    "city": "Berlin",
-    "country": "DE",
-}
 WAREHOUSE = "MAIN"
 _shipping_data = import_module("checkout.migrations.0002_shipping_methods")
 _keys = itertools.count(1)
