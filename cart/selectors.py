@@ -70,11 +70,6 @@ def priced_cart(cart: Cart) -> PricedCart:
     return PricedCart(cart=cart, lines=lines, quote=quote_lines(lines))
 
 
-def cart_detail(cart: Cart) -> dict[str, Any]:
-    """The cart as the API shows it (``detail_of``), read: two queries."""
-    return detail_of(priced_cart(cart))
-
-
 def detail_of(priced: PricedCart) -> dict[str, Any]:
     """
     The cart as the API shows it, priced by the catalog's one pricing rule, as checkout is. A
