@@ -87,6 +87,18 @@ def get_list(url: str, *, prefetched: Mapping | None = None) -> tuple[RenderedJS
     return None, generation
 
 
+def cached_list(url: str, found: Mapping) -> RenderedJSON | None:
+    """
+    The list at ``url`` from ``found`` (what ``list_keys`` fetched) if it is of the current
+    generation; None otherwise, without writing (``get_list`` starts a missing generation).
+    """
+    generation = found.get(_GENERATION_KEY)
+    entry = found.get(list_key(url))
+    if generation is not None and entry is not None and entry[0] == generation:
+        return entry[1]
+    return None
+
+
 def set_list(url: str, rendered: RenderedJSON, generation: int) -> None:
     cache.set(list_key(url), (generation, rendered), settings.CATALOG_CACHE_SECONDS)
 

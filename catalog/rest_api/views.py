@@ -48,11 +48,11 @@ def _cached_json(request, rendered):
 
 # The list's own parameters: a URL with any other is read but not cached, so that made-up
 # parameters cannot fill the cache with copies of one page.
-_LIST_PARAMETERS = frozenset(ProductListQuery().fields) | {"cursor", "page_size"}
+LIST_PARAMETERS = frozenset(ProductListQuery().fields) | {"cursor", "page_size"}
 
 
 def _cacheable(request) -> bool:
-    return wants_json(request) and _LIST_PARAMETERS.issuperset(request.query_params)
+    return wants_json(request) and LIST_PARAMETERS.issuperset(request.query_params)
 
 
 class ProductListView(APIView):

@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "shop.kernel.http.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Cached catalog pages and lists for anonymous clients, answered before the session, CSRF,
+    # authentication and DRF machinery they do not use (catalog/rest_api/fast_path.py).
+    "catalog.rest_api.fast_path.CachedReadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -108,20 +108,44 @@ class RateThrottle(throttling.SimpleRateThrottle):
     unavailable_retry_after = 5
 
     def allow_request(self, request, view):
-        if self.rate is None:
+        if self.rate is None or self.scope in getattr(request, "counted_scopes", ()):
+            return True  # no limit, or counted already (the catalog's fast path, before DRF)
+        key = self.get_cache_key(request, view)
+        if key is None:
             return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
+        prefetch = self._prefetch(request, view) if self.prefetches else ()
+        admitted, found = self.count(key, prefetch)
+        if prefetch and admitted:
+            request.prefetched_cache = found
+        return admitted
+
+    @property
+    def cache(self):
+        """The cache the counters live in: ``cache_alias``, else ``throttle`` if defined, else ``default``."""
+        return caches[self.cache_alias or ("throttle" if "throttle" in settings.CACHES else "default")]
+
+    @property
+    def prefetches(self) -> bool:
+        """Whether ``count`` can fetch ``default`` cache entries with the count (Redis, one cache)."""
+        cache = self.cache
+        return cache is caches["default"] and hasattr(getattr(cache, "client", None), "get_client")
+
+    def count(self, key: str, prefetch=()) -> tuple[bool, dict]:
+        """
+        Admit and count one request of the client ``key``, or refuse it, in one atomic step; with
+        ``prefetch`` (keys of the ``default`` cache, only where ``prefetches``) the same round trip
+        returns those entries of an admitted request. A store that does not answer admits (fails
+        open) or raises ``ServiceUnavailable`` (``fail_closed``).
+        """
+        self.key = key
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.elapsed = self.now - window * self.duration
         weight = 1.0 - self.elapsed / self.duration
-        keys = (f"{self.key}:{window}", f"{self.key}:{window - 1}")
-        cache = caches[self.cache_alias or ("throttle" if "throttle" in settings.CACHES else "default")]
+        keys = (f"{key}:{window}", f"{key}:{window - 1}")
+        cache = self.cache
         on_redis = hasattr(getattr(cache, "client", None), "get_client")
         admit = _admit_on_redis if on_redis else _admit_on_any_cache
-        prefetch = self._prefetch(request, view) if on_redis and cache is caches["default"] else ()
         try:
             admitted, self.current, self.previous, found = admit(
                 cache, keys, self.num_requests, weight, 2 * self.duration, prefetch
@@ -138,10 +162,8 @@ class RateThrottle(throttling.SimpleRateThrottle):
                 unavailable.wait = self.unavailable_retry_after  # DRF turns it into Retry-After
                 raise unavailable from None
             logger.warning("Throttle %r: its store is unavailable (%s); admitting", self.scope, exc)
-            return True
-        if prefetch and admitted:
-            request.prefetched_cache = found
-        return admitted
+            return True, {}
+        return admitted, found
 
     @staticmethod
     def _prefetch(request, view) -> tuple[str, ...]:
@@ -172,6 +194,10 @@ class RateThrottle(throttling.SimpleRateThrottle):
 
 class AnonRateThrottle(RateThrottle, throttling.AnonRateThrottle):
     """DRF's ``anon`` rate (anonymous requests, per client address), counted atomically; fails open."""
+
+    def anonymous_key(self, request) -> str:
+        """The client's key for a request known to carry no credentials (a plain Django request too)."""
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class UserRateThrottle(RateThrottle, throttling.UserRateThrottle):

@@ -1,0 +1,128 @@
+"""
+The catalog's fast path: cached product pages and lists answered before the rest of the stack.
+
+A campaign's read load is mostly anonymous ``GET``s of product pages and lists, and once a page is
+cached (``catalog/cache.py``) the work left is the rate throttle's count and the bytes. Through the
+whole stack that work is a third of the request's cost: the session, CSRF, authentication and
+message middleware, URL resolution and DRF's view machinery (authentication, content
+negotiation) run for a request that uses none of them. ``CachedReadsMiddleware`` sits right after
+Django's ``SecurityMiddleware`` and answers such a request itself, with what the views would
+answer: the same throttle script (one Redis round trip that counts the request and fetches the
+entry), the same bytes and ``ETag`` (304 to ``If-None-Match``) and the same headers.
+
+It answers only what it can answer the same way, and passes everything else on unchanged:
+
+- ``GET`` of a product page or of the product list with only the list's own parameters;
+- no credentials (no ``Authorization`` header, no session cookie: a signed-in customer's rate is
+  the ``user`` one, counted by DRF) and an ``Accept`` that DRF would answer with plain JSON;
+- the throttle admits the request (a refusal goes on to DRF, which refuses it again with its
+  429 and ``Retry-After``: refused requests are not counted, so nothing is counted twice);
+- the entry is cached (a miss goes on to the view, which reads the database and stores the page;
+  the request carries ``counted_scopes`` and ``prefetched_cache`` so that the throttle does not
+  count it again and the view does not read the cache again).
+
+The host is validated as everywhere (``ALLOWED_HOSTS``: a 400 otherwise). django-prometheus's
+per-view metrics are recorded for the requests answered here under the views' names, so that the
+per-endpoint rates and latencies include them.
+"""
+
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache as default_cache
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
+from django_prometheus.middleware import Metrics
+
+from catalog import cache
+from catalog.rest_api.views import LIST_PARAMETERS
+from shop.kernel.http.conditional import json_response
+from shop.kernel.http.throttling import AnonRateThrottle
+
+# What DRF's content negotiation answers with its first renderer, plain JSON.
+_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+_ALLOW = "GET, HEAD, OPTIONS"
+# The names of the views whose cached answers the fast path gives (catalog/rest_api/urls.py).
+DETAIL_VIEW = "catalog:product-detail"
+LIST_VIEW = "catalog:product-list"
+
+
+class CachedReadsMiddleware:
+    """Answer an anonymous ``GET`` of a cached product page or list without the rest of the stack."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.metrics = Metrics.get_instance()
+
+    def __call__(self, request):
+        response = self.answer(request) if request.method == "GET" else None
+        return response if response is not None else self.get_response(request)
+
+    @cached_property
+    def paths(self) -> tuple[str, re.Pattern] | None:
+        """The list's path and a pattern of the pages' paths (None: the URLconf has no catalog)."""
+        try:
+            list_path = reverse(LIST_VIEW)
+        except NoReverseMatch:
+            return None
+        return list_path, re.compile(re.escape(list_path) + r"([-a-zA-Z0-9_]+)/\Z")
+
+    def answer(self, request):
+        """The cached answer to ``request``, or None where the full stack must answer."""
+        if self.paths is None:
+            return None
+        list_path, detail_path = self.paths
+        meta = request.META
+        path = request.path_info
+        if path == list_path:
+            if not LIST_PARAMETERS.issuperset(request.GET):
+                return None
+            view, slug = LIST_VIEW, None
+        else:
+            match = detail_path.match(path)
+            if match is None:
+                return None
+            view, slug = DETAIL_VIEW, match[1]
+        if (
+            meta.get("HTTP_ACCEPT", "") not in _JSON_ACCEPTS
+            or "HTTP_AUTHORIZATION" in meta
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+        ):
+            return None
+        started = time.perf_counter()
+        if slug is None:
+            url = request.build_absolute_uri()  # the page's links are absolute: the host is part of it
+            keys = cache.list_keys(url)
+        else:
+            request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it (DisallowedHost: a 400)
+            keys = cache.product_keys(slug)
+        throttle = AnonRateThrottle()
+        prefetched = throttle.rate is not None and throttle.prefetches
+        if throttle.rate is not None:
+            admitted, found = throttle.count(throttle.anonymous_key(request), keys if prefetched else ())
+            if not admitted:
+                return None  # DRF refuses it again, with the 429's Retry-After
+            request.counted_scopes = (throttle.scope,)
+        if not prefetched:
+            found = default_cache.get_many(keys)
+        if slug is not None:
+            rendered = cache.get_product(slug, prefetched=found)
+        else:
+            rendered = cache.cached_list(url, found)
+        if rendered is None:
+            request.prefetched_cache = found  # the view's miss reads no cache again
+            return None
+        response = json_response(request, rendered, max_age=settings.CATALOG_HTTP_MAX_AGE)
+        # What the full stack adds: the session middleware's Vary (DRF's session authentication
+        # reads the session), DRF's Allow, the clickjacking header and the length.
+        response["Vary"] = "Accept, Cookie"
+        response["Allow"] = _ALLOW
+        response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+        response["Content-Length"] = str(len(response.content))
+        status = str(response.status_code)
+        self.metrics.responses_by_status_view_method.labels(status=status, view=view, method="GET").inc()
+        self.metrics.requests_latency_by_view_method.labels(view=view, method="GET").observe(
+            time.perf_counter() - started
+        )
+        return response
