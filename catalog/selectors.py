@@ -11,6 +11,7 @@ from django.db.models.functions import Cast
 
 from catalog import cache
 from catalog.models import AttributeValue, Category, Price, Product, Variant
+from shop.kernel.db import as_decimal, fetch, placeholders
 from shop.kernel.http.pagination import Ordering
 
 ORDERINGS = {
@@ -155,18 +156,35 @@ def _json_value(value):
 
 
 def variants_by_sku(skus: list[str], currency: str) -> list[dict]:
-    """Variant rows with their product and their price in ``currency`` (one query)."""
-    price = Price.objects.filter(variant=OuterRef("pk"), currency=currency).values("amount")[:1]
-    return list(
-        Variant.objects.filter(sku__in=skus)
-        .annotate(
-            amount=Subquery(price),
-            product_slug=F("product__slug"),
-            product_name=F("product__name"),
-            product_active=F("product__is_active"),
-        )
-        .values("sku", "name", "is_active", "amount", "product_slug", "product_name", "product_active")
+    """
+    Variant rows with their product and their price in ``currency`` (one query). Written in SQL:
+    it prices every cart and checkout, and the ORM's building of it cost more than running it.
+    """
+    if not skus:
+        return []
+    # S608: the tables' names are the models', every value is a parameter.
+    rows = fetch(
+        f"""
+        SELECT v.sku, v.name, v.is_active, price.amount, p.slug, p.name, p.is_active
+        FROM {Variant._meta.db_table} v
+        JOIN {Product._meta.db_table} p ON p.id = v.product_id
+        LEFT JOIN {Price._meta.db_table} price ON price.variant_id = v.id AND price.currency = %s
+        WHERE v.sku IN ({placeholders(len(skus))})
+        """,  # noqa: S608
+        [currency, *skus],
     )
+    return [
+        {
+            "sku": sku,
+            "name": name,
+            "is_active": bool(active),
+            "amount": as_decimal(amount),
+            "product_slug": slug,
+            "product_name": product_name,
+            "product_active": bool(product_active),
+        }
+        for sku, name, active, amount, slug, product_name, product_active in rows
+    ]
 
 
 def variant_by_sku(sku: str) -> Variant | None:

@@ -1,5 +1,13 @@
 """
-Database helpers for bulk paths (imports, syncs) on PostgreSQL.
+Database helpers: reads of hot paths written in SQL (``fetch``), and bulk paths (imports, syncs)
+on PostgreSQL.
+
+``fetch`` runs one portable read (PostgreSQL and SQLite) on Django's connection and returns its
+rows. The hot paths' few fixed reads (a cart's quote, its stock) use it where building the query
+with the ORM cost more Python time than the statement takes to run: each such read is a
+selector with its SQL beside it, tested like the rest, and its values converted by the caller
+(``as_decimal``, ``bool``: SQLite gives numbers and 0/1 where PostgreSQL gives ``Decimal`` and
+booleans).
 
 Django's psycopg backend binds parameters on the client: every value is quoted into the SQL text
 in Python. That is right for the many small statements of a request, and slow for a statement
@@ -12,10 +20,36 @@ transaction, that sends the values separately (server-side binding, arrays in bi
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 
 import psycopg
+from django.db import connection as default_connection
 from django.db import transaction
 from django.db.models import Model
+
+
+def fetch(sql: str, params: Sequence = ()) -> list[tuple]:
+    """The rows of one read on the default connection (``%s`` placeholders), in its transaction."""
+    with default_connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def placeholders(count: int) -> str:
+    """``%s, %s, …`` for an ``IN (…)`` of ``count`` values."""
+    return ", ".join(["%s"] * count)
+
+
+def as_decimal(value) -> Decimal | None:
+    """A numeric column's value as ``Decimal`` (SQLite returns an int or a float), None as None."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def as_datetime_parameter(value):
+    """A datetime as the default connection takes it in a parameter (naive UTC on SQLite)."""
+    return default_connection.ops.adapt_datetimefield_value(value)
 
 
 class _LoggedCursor(psycopg.Cursor):
