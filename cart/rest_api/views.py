@@ -24,6 +24,7 @@ from cart.rest_api.serializers import (
     CartSerializer,
     LineAddSerializer,
     LineUpdateSerializer,
+    cart_data,
 )
 from shop.kernel.http.schema import problem_responses
 
@@ -47,7 +48,7 @@ class CartAPIView(APIView):
 
     @staticmethod
     def priced_response(priced: selectors.PricedCart, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(CartSerializer(selectors.detail_of(priced)).data, status=status_code)
+        return Response(cart_data(selectors.detail_of(priced)), status=status_code)
 
 
 class CartCreateView(CartAPIView):

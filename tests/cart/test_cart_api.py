@@ -389,3 +389,23 @@ class TestQueryBudget:
             counts[size] = (len(new_line), len(more))
 
         assert counts[1] == counts[20], counts
+
+
+def test_the_direct_writer_of_a_cart_writes_what_its_documented_serializer_writes(api_client):
+    from cart import selectors
+    from cart.rest_api.serializers import CartSerializer, cart_data
+
+    product("MUG-1", price="12.50")
+    product("CUP-1", price="3.00")
+    token = new_cart(api_client)
+    add(api_client, token, "MUG-1", 2)
+    add(api_client, token, "CUP-1", 1)
+    take_off_sale(sku="CUP-1")  # a line with null prices, left out of the subtotal
+
+    detail = selectors.detail_of(selectors.priced_cart(Cart.objects.get(token=token)))
+    written = cart_data(detail)
+    assert written == CartSerializer(detail).data
+    assert [line["sellable"] for line in written["lines"]] == [True, False]
+    assert written["lines"][1]["unit_price"] is None
+    assert written["subtotal"] == {"amount": "25.00", "currency": "EUR"}
+    assert api_client.get(cart_url(token)).json() == written
