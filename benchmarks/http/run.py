@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -345,6 +346,9 @@ class Bench:
     # --- the run --------------------------------------------------------------------------------
     def run(self) -> int:
         a = self.a
+        if shutil.which(WRK_BIN) is None:
+            # Before anything is built or started: the load generator is the one tool not in the venv.
+            sys.exit("wrk not found: install it (Debian: apt-get install wrk; ../shared/bench/setup.sh).")
         if a.peers:
             self.lab.build(log=self.log)
         self.log(f"shop database {a.database}: {a.products:,} products")
