@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from cart.models import Cart, CartLine
@@ -36,6 +37,17 @@ def cart_for(*, token: uuid.UUID | str, customer_id: int | None) -> Cart | None:
     if customer_id is not None:
         visible |= Q(customer_id=customer_id)
     return Cart.objects.filter(visible, token=token).first()
+
+
+#: ``cart_for``'s rule in SQL, for the add's locking ``UPDATE`` (``services.cart_line_add``):
+#: parameters the token (``token_parameter``) and the customer's id or None.
+#: tests/cart/test_cart_api.py checks that both find the same carts.
+VISIBLE_CART_SQL = "token = %s AND (customer_id IS NULL OR customer_id = %s)"
+
+
+def token_parameter(token: uuid.UUID):
+    """A token as the database takes it in a parameter (a UUID, or its hex on SQLite)."""
+    return Cart._meta.get_field("token").get_db_prep_value(token, connection)
 
 
 def customer_cart(customer_id: int) -> Cart | None:

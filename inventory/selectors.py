@@ -57,7 +57,11 @@ def stock_rows(skus: Iterable[str]) -> list[StockRow]:
     )
     return [  # reserved: SUM of a bigint is a numeric on PostgreSQL
         StockRow(
-            sku=sku, warehouse_code=code, warehouse_active=bool(active), on_hand=on_hand, reserved=int(reserved)
+            sku=sku,
+            warehouse_code=code,
+            warehouse_active=bool(active),
+            on_hand=on_hand,
+            reserved=int(reserved),
         )
         for sku, code, active, on_hand, reserved in rows
     ]

@@ -11,6 +11,7 @@ import uuid
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -101,10 +102,12 @@ class CartLineAddView(CartAPIView):
         },
     )
     def post(self, request, token: uuid.UUID):
-        cart = self.get_cart(request, token)
         body = LineAddSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        priced = services.cart_line_add(cart=cart, **body.validated_data)
+        if not body.is_valid():
+            self.get_cart(request, token)  # an unknown cart is a 404 before a bad body's 400
+            raise ValidationError(body.errors)
+        # The service finds the cart as get_cart would, in the statement that locks it.
+        priced = services.cart_line_add(token=token, customer_id=_customer_id(request), **body.validated_data)
         return self.priced_response(priced, status.HTTP_201_CREATED)
 
 

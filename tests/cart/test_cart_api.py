@@ -409,3 +409,26 @@ def test_the_direct_writer_of_a_cart_writes_what_its_documented_serializer_write
     assert written["lines"][1]["unit_price"] is None
     assert written["subtotal"] == {"amount": "25.00", "currency": "EUR"}
     assert api_client.get(cart_url(token)).json() == written
+
+
+def test_the_add_finds_a_cart_by_the_same_rule_as_every_other_cart_request(customer):
+    from cart import selectors, services
+    from cart.errors import CartNotFound
+
+    product("MUG-1")
+    owner, other = customer(), customer()
+    anonymous = Cart.objects.create()
+    owned = Cart.objects.get(token=new_cart(owner))
+    owner_id, other_id = owned.customer_id, Cart.objects.get(token=new_cart(other)).customer_id
+
+    for cart in (anonymous, owned):
+        for customer_id in (None, owner_id, other_id):
+            visible = selectors.cart_for(token=cart.token, customer_id=customer_id) is not None
+            try:
+                services.cart_line_add(token=cart.token, customer_id=customer_id, sku="MUG-1", quantity=1)
+                added = True
+            except CartNotFound:
+                added = False
+            assert added == visible, (cart.customer_id, customer_id)
+    assert lines_of(anonymous.token) == [("MUG-1", 3)]
+    assert lines_of(owned.token) == [("MUG-1", 1)]

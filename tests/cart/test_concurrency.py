@@ -42,8 +42,8 @@ def test_concurrent_adds_to_one_cart_lose_no_update():
     def add_both():
         with lock:
             sku = next(skus)
-        services.cart_line_add(cart=cart, sku="A-1", quantity=3)
-        services.cart_line_add(cart=cart, sku=sku, quantity=1)
+        services.cart_line_add(token=cart.token, customer_id=cart.customer_id, sku="A-1", quantity=3)
+        services.cart_line_add(token=cart.token, customer_id=cart.customer_id, sku=sku, quantity=1)
 
     run_concurrently(add_both)
 
@@ -64,7 +64,7 @@ def test_concurrent_adds_never_pass_the_line_cap(settings):
         with lock:
             sku = next(skus)
         try:
-            services.cart_line_add(cart=cart, sku=sku, quantity=1)
+            services.cart_line_add(token=cart.token, customer_id=cart.customer_id, sku=sku, quantity=1)
         except errors.TooManyLines:
             return "refused"
         return "added"
@@ -86,7 +86,7 @@ def test_concurrent_creates_give_a_customer_one_cart():
 def test_concurrent_merges_of_one_cart_merge_it_once():
     product("A-1", on_hand=1000)
     anonymous, _ = services.cart_create()
-    services.cart_line_add(cart=anonymous, sku="A-1", quantity=2)
+    services.cart_line_add(token=anonymous.token, customer_id=None, sku="A-1", quantity=2)
 
     def merge():
         try:

@@ -80,8 +80,8 @@ BUDGETS: dict[str, Budget] = {
     "product_list_category_cached": Budget(0, 1, 0, 0, 4),
     "product_list_category_uncached": Budget(2, 5, 0, 2, 8),  # generation started, the tree read and stored
     "cart_read": Budget(3, 1, 0, 3, 3),  # the cart, its lines, one catalog lookup
-    "cart_add_new_line": Budget(8, 1, 0, 8, 3),  # cart; lock+touch, lines, quote, stock, write; no re-read
-    "cart_add_existing_line": Budget(8, 1, 0, 8, 3),
+    "cart_add_new_line": Budget(7, 1, 0, 7, 3),  # find+lock+touch, lines, quote, stock, write; no re-read
+    "cart_add_existing_line": Budget(7, 1, 0, 7, 3),
     "checkout_create": Budget(20, 1, 1, 19, 3),  # broker: the outbox relay's trigger on commit
     "checkout_update": Budget(8, 1, 0, 8, 3),  # PATCH e-mail, address, shipping method
     "checkout_shipping_methods": Budget(2, 1, 0, 2, 3),
