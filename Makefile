@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint pytest install install-dev lock migrate seed clean bench
+.PHONY: run test lint pytest install install-dev lock migrate seed clean bench stack
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,26 @@ run: install .env
 	@echo "  Readiness      http://127.0.0.1:$${PORT:-8000}/readyz"
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/python -m shop.preflight Procfile.dev
+
+## make stack: the production-like processes on this machine (gunicorn with gunicorn.conf.py, both
+## Celery workers, beat, the ERP simulator; DEBUG off) on DATABASE_URL (PostgreSQL) and REDIS_URL,
+## all writing to one metrics folder, so web's /metrics (bearer: var/metrics_token, or METRICS_TOKEN)
+## serves them all; deploy/prometheus/prometheus-stack.yml scrapes it. The demo catalog is seeded
+## into an empty database (SEED_DEMO=false: not). README, "Metrics".
+STACK_ENV = DEBUG=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} SECURE_SSL_REDIRECT=false \
+	METRICS_TOKEN=$${METRICS_TOKEN:-$$(cat var/metrics_token)} PORT=$${PORT:-8000}
+stack: install .env
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make stack: set DATABASE_URL=postgres://... (and REDIS_URL=redis://...)" >&2; exit 2;; esac
+	@case "$$REDIS_URL" in redis*) ;; *) echo "make stack: set REDIS_URL=redis://..." >&2; exit 2;; esac
+	@mkdir -p var && (test -s var/metrics_token || $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32), end="")' > var/metrics_token)
+	$(STACK_ENV) $(BIN)/python manage.py collectstatic --no-input -v 0
+	$(STACK_ENV) SEED_DEMO=$${SEED_DEMO:-true} $(BIN)/python manage.py init_shop
+	@echo ""
+	@echo "  Shop (DEBUG off)  http://127.0.0.1:$${PORT:-8000}/api/v1/catalog/products/"
+	@echo "  Metrics           curl -H \"Authorization: Bearer \$$(cat var/metrics_token)\" http://127.0.0.1:$${PORT:-8000}/metrics"
+	@echo "  Prometheus        prometheus --config.file=deploy/prometheus/prometheus-stack.yml"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(STACK_ENV) $(BIN)/python -m shop.preflight Procfile.stack
 
 ## make test: lint, borders and the test suite (SQLite unless DATABASE_URL / REDIS_URL are set).
 test: install-dev lint pytest

@@ -72,6 +72,25 @@ SHUTDOWN_DRAIN_SECONDS = float(os.environ.get("SHUTDOWN_DRAIN_SECONDS", "15"))
 DRAINING_FILE_VARIABLE = "SHOP_DRAINING_FILE"
 
 
+def on_starting(server):
+    """
+    Metrics: the folder of prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, by
+    default VAR_DIR/metrics), in the environment the workers inherit; a previous run's files
+    removed unless another process of the machine still writes there (shop/kernel/metrics_files.py).
+    """
+    from shop.kernel import metrics_files
+    from shop.settings import metrics_directory
+
+    metrics_files.prepare(metrics_directory())
+
+
+def child_exit(server, worker):
+    """Metrics: a worker exited (a recycle, a crash): its live gauges go, its counts stay in the sum."""
+    from shop.kernel import metrics_files
+
+    metrics_files.mark_process_dead(worker.pid)
+
+
 def when_ready(server):
     """The master is ready (the app is loaded with preload_app): prepare the drain on TERM."""
     path = os.path.join(server.cfg.worker_tmp_dir or tempfile.gettempdir(), f"shop-draining-{os.getpid()}")

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from cart import selectors
+from cart import metrics, selectors
 from cart.errors import CartNotFound, LineNotFound, QuantityTooLarge, TooManyLines
 from cart.models import MAX_QUANTITY, Cart, CartLine
 from catalog import api as catalog_api
@@ -48,6 +48,7 @@ def cart_create(*, customer_id: int | None = None) -> tuple[Cart, bool]:
     cart = Cart()
     _validate(cart)
     cart.save()
+    metrics.cart_created.count_on_commit()
     return cart, True
 
 
@@ -62,6 +63,7 @@ def _customer_cart_get_or_create(customer_id: int) -> tuple[Cart, bool]:
             cart.save()
     except IntegrityError:  # a concurrent request created the customer's cart first
         return Cart.objects.get(customer_id=customer_id), False
+    metrics.cart_created.count_on_commit()
     return cart, True
 
 
@@ -112,6 +114,7 @@ def _require_available(sku: str, quantity: int) -> None:
         raise inventory_api.InsufficientStock([shortage])
 
 
+@metrics.line_added
 @transaction.atomic
 def cart_line_add(
     *, token: uuid.UUID | str, customer_id: int | None, sku: str, quantity: int

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from cart import api as cart_api
 from cart.data import CartData, CartLineData
+from checkout import metrics
 from checkout import pricing as checkout_pricing
 from checkout.errors import (
     CheckoutIncomplete,
@@ -81,6 +82,7 @@ def _not_sold(skus) -> list[Shortage]:
     return [Shortage(sku=sku, requested=0, available=0) for sku in skus]
 
 
+@metrics.checkout_started
 @transaction.atomic
 def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
     """
@@ -148,8 +150,10 @@ def checkout_update(
     if shipping_method is not None:
         checkout.shipping_method = shipping_method
     if checkout.shipping_method and checkout_pricing.shipping_price(checkout) is None:
+        metrics.shipping_set.count("invalid_shipping_method")
         raise UnknownShippingMethod(checkout.shipping_method)
     checkout.save()
+    metrics.checkout_updated(address=shipping_address is not None, shipping=shipping_method is not None)
     return checkout
 
 
@@ -211,6 +215,7 @@ def _new_order_number() -> str:
     return f"{timezone.now():%y%m%d}-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
+@metrics.order_placed
 def checkout_complete(
     *,
     checkout_id: uuid.UUID,
@@ -237,9 +242,11 @@ def checkout_complete(
         charge = gateway.charge(
             amount=pricing.total, token=payment_token, idempotency_key=f"{checkout.id}:{idempotency_key}"
         )
-    except (PaymentDeclined, PaymentTimeout):
+    except (PaymentDeclined, PaymentTimeout) as exc:
+        metrics.payment.count_failure(exc)
         _reopen(checkout)
         raise
+    metrics.payment.count()
     try:
         return _place_order(checkout, pricing, payment_reference=charge.reference, on_placed=on_placed)
     except inventory_api.ReservationExpired:
@@ -329,6 +336,7 @@ def _place_order(
         token=checkout.cart_token,
         lines=[CartLineData(sku=line["sku"], quantity=line["quantity"]) for line in checkout.lines],
     )
+    metrics.order_placed_for_campaign()
     placed = PlacedOrder(order=order, access_token=access_token, lines=lines)
     if on_placed is not None:
         on_placed(placed)

@@ -9,3 +9,7 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         from integrations import handlers  # noqa: F401 - subscribes to events
+        from integrations.metrics import HandoverCollector
+        from shop.kernel.metrics import register_live_collector
+
+        register_live_collector("integrations", HandoverCollector())

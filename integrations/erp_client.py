@@ -107,6 +107,17 @@ class CircuitBreaker:
             return None
         return time.time() + probe_seconds
 
+    def state(self) -> tuple[int, bool]:
+        """
+        The consecutive failures, and whether calls are refused now (open; half-open counts as
+        closed), read without probing: for the metrics. One cache round trip.
+        """
+        values = cache.get_many([self.FAILURES, self.OPEN_UNTIL])
+        failures = values.get(self.FAILURES) or 0
+        until = values.get(self.OPEN_UNTIL)
+        refused = failures >= settings.ERP_BREAKER_THRESHOLD and until is not None and until > time.time()
+        return failures, refused
+
     def record_success(self) -> None:
         self._safe(lambda: cache.delete_many([self.FAILURES, self.OPEN_UNTIL, self.PROBE]))
 

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from inventory import selectors
+from inventory import metrics, selectors
 from inventory.data import Shortage
 from inventory.errors import (
     BelowReserved,
@@ -283,6 +283,7 @@ class _LockedStock:
             )
             if empty:
                 deleted += Reservation.objects.filter(pk__in=empty).delete()[0]
+                metrics.reservations_expired(len(empty))
         if self.new_reservation is not None:
             self.new_reservation.save(force_insert=True)
             ReservationLine.objects.bulk_create(self._new_lines)

@@ -1,12 +1,20 @@
-"""``/metrics`` for Prometheus: open with DEBUG on, otherwise only with the METRICS_TOKEN bearer."""
+"""
+``/metrics`` for Prometheus: open with DEBUG on, otherwise only with the METRICS_TOKEN bearer.
+
+It serves the sum over every process of the machine (prometheus-client's multiprocess mode:
+gunicorn's or runserver's, and the Celery workers' with the same ``PROMETHEUS_MULTIPROC_DIR``)
+and the gauges computed at scrape time (``shop.kernel.metrics.scrape_registry``).
+"""
 
 import hmac
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
-from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shop.kernel.http.problems import problem_response
+from shop.kernel.metrics import scrape_registry
 
 
 @never_cache
@@ -19,4 +27,4 @@ def metrics(request):
             return problem_response(403, "permission_denied", "Metrics are disabled: set METRICS_TOKEN.")
         if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
             return problem_response(401, "not_authenticated", "A valid metrics bearer token is required.")
-    return ExportToDjangoView(request)
+    return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from shop.settings import read_env_file
+from shop.kernel import metrics_files
+from shop.settings import metrics_directory, read_env_file
 
 DEFAULT_PORT = 8000
 #: Under ``make run`` the ERP simulator listens on ``PORT`` + this, unless ``ERP_URL`` says otherwise.
@@ -106,6 +107,7 @@ def main(argv: list[str]) -> int:
         erp_url = environment["ERP_URL"]
         print(f"  ERP            {erp_url} (ERP_URL; the simulator is not started)", flush=True)
         processes = [name for name in processes if name != "erp"]
+    metrics_files.prepare(metrics_directory())  # one folder for every process started here
     honcho = shutil.which("honcho") or "honcho"
     command = [honcho, "-e", os.devnull, "-f", str(procfile), "start", *processes]
     os.execvpe(command[0], command, environment)  # noqa: S606 - honcho, with the arguments above

@@ -183,3 +183,18 @@ def own_redis(tmp_path):
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture
+def scrape(settings):
+    """
+    ``scrape()``: ``/metrics`` read now (a ``tests.metrics_support.Scrape``), as Prometheus reads
+    it: the sum over every process writing to this run's metrics folder, with its bearer token.
+    """
+    from django.test import Client
+
+    from tests.metrics_support import Scrape
+
+    settings.METRICS_TOKEN = "test-metrics-token"
+    client = Client()
+    return lambda: Scrape.of(client, HTTP_AUTHORIZATION="Bearer test-metrics-token")

@@ -32,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from checkout import api as checkout_api
-from integrations import erp_client, errors
+from integrations import erp_client, errors, metrics
 from integrations.models import ErpHandover
 from shop.kernel import handoff
 
@@ -141,7 +141,9 @@ def handover_deliver(*, order_number: str) -> str:
         return "failed"
 
     try:
-        reference = erp_client.post_order(order_number=order_number, payload=handover.payload)
+        reference = metrics.erp_call(
+            erp_client.post_order, order_number=order_number, payload=handover.payload
+        )
     except erp_client.ErpRejected as exc:
         _dead_letter(order_number, error=f"Rejected by the ERP: {exc}")
         checkout_api.abandon_handover(number=order_number)  # the ERP has not got it: cancelable again

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from catalog import api as catalog_api
 from catalog.data import FeedRow
-from integrations import errors
+from integrations import errors, metrics
 from integrations.models import ExportJob
 from integrations.services import dispatch
 from inventory import api as inventory_api
@@ -148,11 +148,13 @@ def export_build(job_id: str, *, chunk_size: int = CHUNK_SIZE) -> ExportJob | No
             failure=f"{type(exc).__name__}: {exc}"[:2000],
             finished_at=timezone.now(),
         )
+        metrics.export_finished(status=ExportJob.Status.FAILED, started_at=job.started_at)
         raise
     job.rows = rows
     job.status = ExportJob.Status.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["file", "rows", "status", "finished_at"])
+    metrics.export_finished(status=job.status, started_at=job.started_at, rows=rows)
     return job
 
 

@@ -33,7 +33,7 @@ from typing import IO, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
-from integrations import errors
+from integrations import errors, metrics
 from integrations.models import ImportJob
 from shop.kernel.text import shorten
 
@@ -222,6 +222,7 @@ def job_finish(job: ImportJob, report: ImportReport) -> None:
     job.status = ImportJob.Status.DONE
     job.finished_at = timezone.now()
     job.save()
+    transaction.on_commit(lambda: metrics.import_finished(job))
 
 
 def job_fail(job: ImportJob, report: ImportReport, reason: str) -> None:
@@ -231,6 +232,7 @@ def job_fail(job: ImportJob, report: ImportReport, reason: str) -> None:
     job.failure = shorten(reason, 2000)
     job.finished_at = timezone.now()
     job.save()
+    transaction.on_commit(lambda: metrics.import_finished(job))
 
 
 def job_run(

@@ -9,6 +9,7 @@ broker outage, a killed worker) costs nothing that the sweep cannot restore.
 from celery import shared_task
 from django.conf import settings
 
+from integrations import metrics
 from integrations.services import erp as erp_services
 
 # One request at most: connect + read timeouts, plus room for the database work around it.
@@ -25,7 +26,7 @@ _ATTEMPT_SECONDS = int(settings.ERP_CONNECT_TIMEOUT_SECONDS + settings.ERP_READ_
 )
 def erp_deliver_handover(order_number: str) -> str:
     """Make one attempt to hand ``order_number`` over to the ERP (idempotent: claims the row first)."""
-    return erp_services.handover_deliver(order_number=order_number)
+    return metrics.handover_attempt(erp_services.handover_deliver(order_number=order_number))
 
 
 @shared_task(name="integrations.erp_requeue_handovers", ignore_result=True, soft_time_limit=60, time_limit=90)

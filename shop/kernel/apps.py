@@ -9,4 +9,9 @@ class KernelConfig(AppConfig):
     verbose_name = "Shared kernel"
 
     def ready(self):
-        from shop.kernel import checks  # noqa: F401 - registers the system checks
+        from shop.kernel import (
+            checks,  # noqa: F401 - registers the system checks
+            metrics,
+        )
+
+        metrics.connect_celery_signals()

@@ -26,3 +26,19 @@ def read_env_file() -> str:
     if path:
         environ.Env.read_env(path)
     return path
+
+
+def metrics_directory() -> Path:
+    """
+    The folder of prometheus-client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, by default
+    ``VAR_DIR/metrics``), created, and put into ``os.environ`` so that prometheus-client, which
+    reads the variable when it is first imported, and every process started from here (gunicorn's
+    workers, honcho's processes) write their samples there. Called by the settings, and by
+    gunicorn.conf.py and ``shop.preflight`` before any settings are loaded.
+    """
+    read_env_file()
+    default = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var") / "metrics"
+    path = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or default)
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path

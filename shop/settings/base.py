@@ -17,7 +17,7 @@ import environ
 from celery.schedules import schedule
 from kombu import Queue
 
-from shop.settings import BASE_DIR, SettingsError, read_env_file
+from shop.settings import BASE_DIR, SettingsError, metrics_directory, read_env_file
 from shop.settings.storage import s3_storage
 
 ENV_FILE = read_env_file()
@@ -516,6 +516,27 @@ CELERY_BEAT_SCHEDULE = {
         for queue in CELERY_TASK_QUEUES
     },
 }
+
+# --- Metrics --------------------------------------------------------------------------------
+# prometheus-client's multiprocess mode: every process of this machine that shares this folder
+# (gunicorn's workers, runserver, Celery's worker processes) writes its samples there and /metrics
+# serves their sum (shop/kernel/metrics_files.py says when the folder is cleaned). Set here, before
+# any app imports prometheus-client, which reads the variable once; gunicorn.conf.py and
+# shop.preflight set it for their processes the same way.
+PROMETHEUS_MULTIPROC_DIR = str(metrics_directory())
+# Campaigns counted by name (utm_campaign or X-Campaign); any other value counts as "other", so the
+# number of series stays bounded whatever clients send.
+METRICS_CAMPAIGNS = [
+    name.strip().lower() for name in env.list("METRICS_CAMPAIGNS", default=[]) if name.strip()
+]
+# A Celery worker serves its own processes' metrics on this port (0: not at all), for deployments
+# where web and the worker do not share a machine and so a folder (docker-compose).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="127.0.0.1")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_prometheus.middleware.PrometheusBeforeMiddleware") + 1,
+    "shop.kernel.metrics.CampaignMiddleware",
+)
 
 # --- Production hardening (check --deploy passes with DEBUG off) ----------------------------
 if not DEBUG:

@@ -346,3 +346,67 @@ def test_a_download_redirect_without_a_bucket_is_refused_at_start(tmp_path):
 
     assert result.returncode != 0
     assert "EXPORT_DOWNLOAD_REDIRECT needs object storage" in result.stderr
+
+
+def _mounts(service: dict) -> dict[str, str]:
+    """A compose service's volumes as {target in the container: source}."""
+    return {volume.split(":")[1]: volume.split(":")[0] for volume in service["volumes"]}
+
+
+def test_docker_compose_runs_prometheus_scraping_web_and_each_worker():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    prometheus = services["prometheus"]
+    mounts = _mounts(prometheus)
+    command = " ".join(prometheus["command"])
+    config_path = re.search(r"--config\.file=(\S+)", command).group(1)
+    config = yaml.safe_load((ROOT / mounts[config_path]).read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+
+    # web's /metrics with the bearer token: the same METRICS_TOKEN, written where the job reads it.
+    web_job = jobs["shop-web"]
+    assert web_job["metrics_path"] == "/metrics"
+    assert web_job["static_configs"][0]["targets"] == ["web:8000"]
+    assert "0.0.0.0:8000" in " ".join(services["web"]["command"])
+    token_file = web_job["authorization"]["credentials_file"]
+    assert f'printf %s "$$METRICS_TOKEN" > {token_file}' in command
+    assert prometheus["environment"]["METRICS_TOKEN"] == services["web"]["environment"]["METRICS_TOKEN"]
+    assert services["web"]["environment"]["METRICS_TOKEN"].startswith("${METRICS_TOKEN:?")  # never open
+    allowed = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", services["web"]["environment"]["ALLOWED_HOSTS"])
+    assert "web" in allowed.split(",")  # the Host header Prometheus sends
+    # Each worker container serves its own processes' sum on its port, not published to the host.
+    targets = set(jobs["shop-workers"]["static_configs"][0]["targets"])
+    for name in ("worker", "worker-bulk"):
+        environment = services[name]["environment"]
+        assert f"{name}:{environment['WORKER_METRICS_PORT']}" in targets, name
+        assert environment["WORKER_METRICS_ADDRESS"] == "0.0.0.0", name  # noqa: S104 - in its container
+        assert "ports" not in services[name], name
+    assert len(targets) == 2
+    # The alert rules are mounted where the configuration looks for them.
+    for rule_file in config["rule_files"]:
+        assert (ROOT / mounts[rule_file]).read_text().startswith("# The shop's alert rules")
+    assert "prometheus-data" in compose["volumes"]
+
+
+def test_docker_compose_runs_grafana_with_the_data_source_and_dashboard_provisioned():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    grafana = services["grafana"]
+    mounts = _mounts(grafana)
+
+    provisioning = ROOT / mounts["/etc/grafana/provisioning"]
+    datasource = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"][
+        0
+    ]
+    assert datasource["url"] == "http://prometheus:9090"
+    assert "127.0.0.1:9090:9090" in services["prometheus"]["ports"]
+    provider = yaml.safe_load((provisioning / "dashboards" / "shop.yml").read_text())["providers"][0]
+    dashboards = ROOT / mounts[provider["options"]["path"]]
+    dashboard = json.loads((dashboards / "shop.json").read_text())
+    assert {
+        target["datasource"]["uid"] for panel in dashboard["panels"] for target in panel.get("targets", [])
+    } == {datasource["uid"]}
+    assert grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] == (
+        f"{provider['options']['path']}/shop.json"
+    )
+    assert "127.0.0.1:3000:3000" in grafana["ports"]
