@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -185,6 +186,10 @@ def _copy_to_outbox(connection, rows: list[tuple[str, int, str]], now: datetime.
             copy.write_row((uuid.uuid4(), event_type, version, payload, now, 0, "", 0))
 
 
+#: The relay's task (``shop.kernel.tasks.relay_outbox``), asked for on commit by name.
+RELAY_TASK = "shop.kernel.relay_outbox"
+
+
 def _relay_on_commit() -> None:
     """Trigger the relay when the transaction commits: once, however many events it published."""
     connection = transaction.get_connection()
@@ -193,7 +198,12 @@ def _relay_on_commit() -> None:
 
 
 def _trigger_relay() -> None:
-    """Ask a worker to relay the outbox now; if the broker is down, the beat sweep will."""
-    handoff.send(
-        "shop.kernel.relay_outbox", unsent="Could not trigger the outbox relay; the sweep will deliver."
+    """
+    Ask a worker to relay the outbox now; if the broker is down, the beat sweep will. One relay
+    task asked for and not yet started serves every commit meanwhile (it relays every unsent row).
+    """
+    handoff.send_coalesced(
+        RELAY_TASK,
+        unsent="Could not trigger the outbox relay; the sweep will deliver.",
+        seconds=settings.OUTBOX_RELAY_COALESCE_SECONDS,
     )

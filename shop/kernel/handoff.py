@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import current_app
+from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -61,3 +62,30 @@ def send_on_commit(
     transaction.on_commit(
         functools.partial(send, task_name, args=args, kwargs=kwargs, unsent=unsent, **options)
     )
+
+
+def _asked_key(task_name: str) -> str:
+    return f"kernel:handoff:asked:v1:{task_name}"
+
+
+def send_coalesced(task_name: str, *, unsent: str, seconds: float) -> None:
+    """
+    ``send`` the task ``task_name`` (no arguments) unless an earlier ``send_coalesced`` of it has
+    not started yet (the task calls ``started`` first thing): that one will do this caller's work
+    too. Under load many callers a second so share one task instead of a task each. The mark (in
+    the default cache) lives ``seconds`` at most, so a task that was lost (a broker restarted
+    empty) holds back new sends that long at most; a cache that does not answer sends every
+    time, and a send the broker did not take leaves no mark.
+    """
+    try:
+        if cache.add(_asked_key(task_name), 1, seconds) is False:
+            return
+    except Exception:
+        logger.warning("No mark for %s: the cache did not answer; sending anyway", task_name, exc_info=True)
+    if not send(task_name, unsent=unsent):
+        cache.delete(_asked_key(task_name))
+
+
+def started(task_name: str) -> None:
+    """The coalesced task ``task_name`` starts its work: the next ``send_coalesced`` sends again."""
+    cache.delete(_asked_key(task_name))

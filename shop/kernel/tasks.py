@@ -7,14 +7,19 @@ import logging
 
 from celery import shared_task
 
-from shop.kernel import heartbeats, outbox
+from shop.kernel import handoff, heartbeats, outbox
+from shop.kernel.events import RELAY_TASK
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="shop.kernel.relay_outbox", ignore_result=True, soft_time_limit=60, time_limit=90)
+@shared_task(name=RELAY_TASK, ignore_result=True, soft_time_limit=60, time_limit=90)
 def relay_outbox() -> int:
-    """Relay the outbox; a broker failure is recorded and left to the next sweep."""
+    """
+    Relay the outbox; a broker failure is recorded and left to the next sweep. Before the first
+    claim, a commit from now on asks for a relay of its own (``handoff.send_coalesced``).
+    """
+    handoff.started(RELAY_TASK)
     try:
         return outbox.relay()
     except Exception as exc:

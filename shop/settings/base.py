@@ -263,6 +263,9 @@ CATALOG_HTTP_MAX_AGE = env.int("CATALOG_HTTP_MAX_AGE", default=10)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=15.0)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+# Commits ask for one relay task while an earlier ask has not started (shop/kernel/outbox.py,
+# ask_relay): the longest a lost relay task can hold back new asks (the sweep relays meanwhile).
+OUTBOX_RELAY_COALESCE_SECONDS = env.int("OUTBOX_RELAY_COALESCE_SECONDS", default=10)
 # A sent event whose subscribers have not all handled it this long after is sent to them again
 # (its message was lost); the pause doubles with each round, up to the maximum.
 OUTBOX_REDELIVER_SECONDS = env.float("OUTBOX_REDELIVER_SECONDS", default=120.0)

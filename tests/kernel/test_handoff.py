@@ -4,6 +4,7 @@ is routed to, after the commit only, and a broker that is down logged, never rai
 """
 
 import logging
+import time
 
 import pytest
 from django.db import transaction
@@ -68,3 +69,79 @@ def test_a_broker_down_after_the_commit_does_not_undo_it_or_raise(broker_down, c
         handoff.send_on_commit(TASK, unsent="Could not send the probe; the sweep will.")
 
     assert "Could not send the probe; the sweep will." in caplog.text
+
+
+# --- coalesced sends (the outbox relay's trigger) ---------------------------------------------
+
+
+class Refused(Exception):
+    pass
+
+
+def test_coalesced_sends_share_one_task_until_it_starts(monkeypatch):
+    sent = []
+    intercept(monkeypatch, TASK, lambda *args, **kwargs: sent.append((args, kwargs)))
+    handoff.started(TASK)
+
+    for _ in range(3):  # three commits before a worker takes the task: one task does for all
+        handoff.send_coalesced(TASK, unsent="not sent", seconds=10)
+    assert sent == [((), {})]
+
+    handoff.started(TASK)  # the task begins its work: what commits from now on needs a new one
+    handoff.send_coalesced(TASK, unsent="not sent", seconds=10)
+    assert len(sent) == 2
+
+
+def test_a_coalesced_send_the_broker_refused_leaves_no_mark(monkeypatch, caplog):
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise Refused("the broker is down")
+
+    intercept(monkeypatch, TASK, refuse)
+    handoff.started(TASK)
+    with caplog.at_level(logging.WARNING, logger="shop.kernel.handoff"):
+        handoff.send_coalesced(TASK, unsent="Could not send the probe; the sweep will.", seconds=10)
+        handoff.send_coalesced(TASK, unsent="Could not send the probe; the sweep will.", seconds=10)
+
+    assert len(attempts) == 2  # the second caller tried again: nothing holds it back
+    assert "Could not send the probe; the sweep will." in caplog.text
+
+
+def test_a_mark_of_a_lost_task_holds_back_new_sends_for_its_lifetime_only(monkeypatch):
+    sent = []
+    intercept(monkeypatch, TASK, lambda *args, **kwargs: sent.append(args))
+    handoff.started(TASK)
+    handoff.send_coalesced(TASK, unsent="not sent", seconds=1)  # its message is lost: it never starts
+    handoff.send_coalesced(TASK, unsent="not sent", seconds=1)
+    assert len(sent) == 1
+
+    time.sleep(1.1)  # the mark's lifetime passes: the next caller sends again
+
+    handoff.send_coalesced(TASK, unsent="not sent", seconds=1)
+    assert len(sent) == 2
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_commits_that_publish_ask_for_one_relay_until_it_starts(monkeypatch, probe_queue):
+    from shop.kernel import tasks
+    from shop.kernel.events import RELAY_TASK, publish
+    from shop.kernel.models import OutboxMessage
+    from tests.kernel.subscriber_tasks import OutboxProbe
+
+    asked = []
+    intercept(monkeypatch, RELAY_TASK, lambda: asked.append(RELAY_TASK))
+    handoff.started(RELAY_TASK)
+    for label in ("one", "two", "three"):  # three commits before a worker takes the relay
+        with transaction.atomic():
+            publish(OutboxProbe(label=label))
+    assert asked == [RELAY_TASK]
+
+    assert tasks.relay_outbox() == 3  # the one relay sends every commit's row
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+    assert len(probe_queue) == 3
+    with transaction.atomic():
+        publish(OutboxProbe(label="four"))
+    assert asked == [RELAY_TASK, RELAY_TASK]
