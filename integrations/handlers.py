@@ -10,8 +10,11 @@ from shop.kernel.subscribers import event_handler
     OrderPlaced, name="integrations.erp_record_handover", acks_late=True, reject_on_worker_lost=True
 )
 def erp_record_handover(event: OrderPlaced) -> None:
-    """A placed order is to be handed over to the ERP: record it; the delivery follows on commit."""
-    erp_services.handover_create(order_number=event.number, payload=event.to_payload())
+    """
+    A placed order is to be handed over to the ERP: record it; the first attempt follows here,
+    once the record (and the inbox row) committed: one task an order instead of two.
+    """
+    erp_services.handover_create(order_number=event.number, payload=event.to_payload(), attempt_here=True)
 
 
 @event_handler(

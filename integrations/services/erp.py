@@ -22,6 +22,7 @@ deduplicates by ``Idempotency-Key`` (the order number), so even an attempt whose
 yields the same reference when repeated.
 """
 
+import functools
 import logging
 import random
 from datetime import timedelta
@@ -68,8 +69,16 @@ def _enqueue(order_number: str, *, countdown: float = 0) -> None:
 
 
 @transaction.atomic
-def handover_create(*, order_number: str, payload: dict) -> tuple[ErpHandover, bool]:
-    """Record that ``order_number`` is to be handed over and enqueue it; idempotent by order number."""
+def handover_create(
+    *, order_number: str, payload: dict, attempt_here: bool = False
+) -> tuple[ErpHandover, bool]:
+    """
+    Record that ``order_number`` is to be handed over and enqueue it; idempotent by order number.
+    ``attempt_here`` (a worker of the ``erp`` queue, as the ``OrderPlaced`` handler is): make the
+    first attempt in this process once the record commits, instead of sending a delivery message
+    for another task; later attempts go through messages as always, and an attempt that does not
+    get to run here (the worker dies) leaves the row pending for the sweep.
+    """
     existing = ErpHandover.objects.filter(order_number=order_number).first()
     if existing is not None:
         return existing, False
@@ -80,8 +89,21 @@ def handover_create(*, order_number: str, payload: dict) -> tuple[ErpHandover, b
             handover.save()
     except IntegrityError:  # a concurrent delivery of the same event won
         return ErpHandover.objects.get(order_number=order_number), False
-    _enqueue(order_number)
+    if attempt_here:
+        transaction.on_commit(functools.partial(_first_attempt_here, order_number))
+    else:
+        _enqueue(order_number)
     return handover, True
+
+
+def _first_attempt_here(order_number: str) -> None:
+    """The first delivery attempt, after the record committed, never raising into the caller."""
+    try:
+        metrics.handover_attempt(handover_deliver(order_number=order_number))
+    except Exception:
+        logger.exception(
+            "The first hand-over attempt of %s failed here; the sweep sends it again.", order_number
+        )
 
 
 def _reschedule(order_number: str, *, delay: float, error: str, claimed: bool) -> None:

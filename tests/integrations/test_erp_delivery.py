@@ -346,3 +346,50 @@ def test_the_event_handler_records_one_hand_over_per_order_whatever_the_deliveri
     assert (handover.order_number, handover.status) == ("SO-EVT-1", "pending")
     assert handover.payload["total"] == "14.90"
     assert handover.payload["lines"] == [{"sku": "A-1", "quantity": 1}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_recording_worker_makes_the_first_attempt_itself_without_a_delivery_message(
+    erp_simulator, monkeypatch
+):
+    from tests.kernel.brokers import intercept
+
+    create_shipping_methods()
+    [number] = place_orders(1)
+    messages = []
+    intercept(monkeypatch, "integrations.erp_deliver_handover", lambda *args, **kwargs: messages.append(args))
+    envelope = {
+        "id": str(uuid.uuid4()),
+        "type": "checkout.OrderPlaced",
+        "payload": {**OutboxMessage.objects.get(event_type="checkout.OrderPlaced").payload},
+    }
+
+    assert erp_record_handover(envelope) is True  # recorded, committed, then attempted here
+
+    handover = ErpHandover.objects.get(order_number=number)
+    assert (handover.status, handover.attempts) == ("delivered", 1)
+    assert [order["order_number"] for order in erp_simulator.orders()] == [number]
+    assert messages == []  # no second task for the first attempt
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_attempt_that_fails_here_is_retried_by_a_message(erp_simulator, monkeypatch):
+    from tests.kernel.brokers import intercept
+
+    create_shipping_methods()
+    [number] = place_orders(1)
+    erp_simulator.control(fail_rate=1.0)
+    messages = []
+    intercept(monkeypatch, "integrations.erp_deliver_handover", lambda *args, **kwargs: messages.append(args))
+    envelope = {
+        "id": str(uuid.uuid4()),
+        "type": "checkout.OrderPlaced",
+        "payload": {**OutboxMessage.objects.get(event_type="checkout.OrderPlaced").payload},
+    }
+
+    assert erp_record_handover(envelope) is True
+
+    handover = ErpHandover.objects.get(order_number=number)
+    assert (handover.status, handover.attempts) == ("pending", 1)
+    assert handover.next_attempt_at > timezone.now()
+    assert messages == [(number,)]  # the retry, with its countdown, as every later attempt
