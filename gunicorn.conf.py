@@ -57,8 +57,9 @@ max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 # imports (gunicorn stops the old workers as soon as the new ones are forked, not ready).
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no", "off")
 # The access log (off unless --access-logfile or accesslog is given) and the error log go through a
-# logger that redacts a guest's order token (`?token=`) and secret headers from each line.
-logger_class = "shop.kernel.log_redaction.GunicornLogger"
+# logger that redacts a guest's order token (`?token=`) and secret headers from each line, and
+# writes JSON lines (an access line with its request id) when the shop's LOG_FORMAT is json.
+logger_class = "shop.logs.GunicornLogger"
 # The control socket (gunicorn 25+, `gunicornc`) is not used; its default path in $HOME would be
 # shared by every gunicorn of one user.
 control_socket_disable = True
