@@ -109,6 +109,15 @@ def when_ready(server):
 def post_fork(server, worker):
     # The drain's alarm is the master's: a worker forked during the drain leaves it alone.
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    _trace_if_asked(server)
+
+
+def _trace_if_asked(server):
+    """OpenTelemetry in this worker, if the OTEL_* variables ask for it (shop/telemetry.py)."""
+    from shop import telemetry
+
+    if telemetry.setup("web") and server.cfg.preload_app:
+        telemetry.instrument_loaded_handler(server.app.wsgi())  # loaded before the fork
 
 
 def on_exit(server):
