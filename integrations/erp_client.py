@@ -53,9 +53,8 @@ def post_order(*, order_number: str, payload: dict) -> str:
         "Idempotency-Key": order_number,
     }
     try:
-        with tracing.client_span(
-            "ERP POST /orders", method="POST", url=url.geturl(), headers=headers
-        ) as record:
+        where = f"{url.scheme}://{url.hostname}:{url.port or connection.port}{url.path}"  # no credentials
+        with tracing.client_span("ERP POST /orders", method="POST", url=where, headers=headers) as record:
             connection.connect()
             connection.sock.settimeout(settings.ERP_READ_TIMEOUT_SECONDS)
             connection.request("POST", url.path, body=body, headers=headers)

@@ -21,7 +21,10 @@ runserver's process in ``shop.wsgi``. With tracing on, each log record carries `
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Mapping
+
+from shop.kernel.log_redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +77,7 @@ def setup(process: str) -> bool:
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
 
-    DjangoInstrumentor().instrument(tracer_provider=provider)
+    DjangoInstrumentor().instrument(tracer_provider=provider, request_hook=_redact_request_span)
     CeleryInstrumentor().instrument(tracer_provider=provider)
     PsycopgInstrumentor().instrument(tracer_provider=provider, enable_commenter=False)
 
@@ -102,14 +105,26 @@ def _span_processors() -> list:
 
             processors.append(BatchSpanProcessor(OTLPSpanExporter()))
         elif name == "console":
-            # One JSON line a span, at once: for development and tests, not for production volumes.
-            exporter = ConsoleSpanExporter(formatter=lambda span: span.to_json(indent=None) + "\n")
+            # One JSON line a span, at once, on the process's real standard output (a Celery
+            # worker's sys.stdout is a proxy into its log): for development and tests.
+            exporter = ConsoleSpanExporter(
+                out=sys.__stdout__, formatter=lambda span: span.to_json(indent=None) + "\n"
+            )
             processors.append(SimpleSpanProcessor(exporter))
         else:
             logger.warning(
                 "OTEL_TRACES_EXPORTER names %r, which the shop does not have (otlp, console).", name
             )
     return processors
+
+
+def _redact_request_span(span, request) -> None:
+    """The request span's URL attributes without token parameters (a guest's ``?token=``)."""
+    if not span.is_recording():
+        return
+    for key, value in dict(getattr(span, "attributes", None) or {}).items():
+        if isinstance(value, str) and "token=" in value.lower():
+            span.set_attribute(key, redact(value))
 
 
 def _current_trace_ids() -> tuple[str, str] | None:
