@@ -114,16 +114,32 @@ def celery_workers(procfile: dict[str, str]) -> set[str]:
 class WatchingPrinter(Printer):
     """
     honcho's printer, which notes the processes that printed Celery's ``<host> ready.`` and prints
-    the banner's lines as they are (no time and process prefix).
+    the banner's lines as they are (no time and process prefix). A line that honcho's Ctrl-C
+    handler prints while another is being printed waits for it (a write into the middle of a
+    write raises, and honcho would stop without stopping its processes).
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.ready: set[str] = set()
+        self._writing = False
+        self._pending: list = []
 
     def write(self, message):
+        if self._writing:
+            self._pending.append(message)
+            return
+        self._writing = True
+        try:
+            self._write(message)
+        finally:
+            self._writing = False
+        while self._pending:
+            self.write(self._pending.pop(0))
+
+    def _write(self, message):
         if message.name == BANNER_NAME:
-            self.output.write(f"{message.data}\n")  # one write: Ctrl-C's handler prints too
+            self.output.write(f"{message.data}\n")
             self.output.flush()
             return
         super().write(message)
