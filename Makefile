@@ -32,12 +32,7 @@ run: install .env
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --if-empty --products $${DEMO_PRODUCTS:-2000}
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_dev_user
-	@echo ""
-	@echo "  Shop API docs  http://127.0.0.1:$${PORT:-8000}/api/docs/"
-	@echo "  Products       http://127.0.0.1:$${PORT:-8000}/api/v1/catalog/products/"
-	@echo "  Admin          http://127.0.0.1:$${PORT:-8000}/admin/   (staff: admin@example.com / shop-admin)"
-	@echo "  Readiness      http://127.0.0.1:$${PORT:-8000}/readyz"
-	@echo ""
+	@# shop.preflight prints the URLs once the web server answers (after the workers' start-up lines).
 	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} PORT=$${PORT:-8000} $(BIN)/python -m shop.preflight Procfile.dev
 
 ## make stack: the production-like processes on this machine (gunicorn with gunicorn.conf.py, both

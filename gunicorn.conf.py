@@ -57,8 +57,9 @@ max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 # imports (gunicorn stops the old workers as soon as the new ones are forked, not ready).
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no", "off")
 # The access log (off unless --access-logfile or accesslog is given) and the error log go through a
-# logger that redacts a guest's order token (`?token=`) and secret headers from each line.
-logger_class = "shop.kernel.log_redaction.GunicornLogger"
+# logger that redacts a guest's order token (`?token=`) and secret headers from each line, and
+# writes JSON lines (an access line with its request id) when the shop's LOG_FORMAT is json.
+logger_class = "shop.logs.GunicornLogger"
 # The control socket (gunicorn 25+, `gunicornc`) is not used; its default path in $HOME would be
 # shared by every gunicorn of one user.
 control_socket_disable = True
@@ -127,6 +128,15 @@ def when_ready(server):
 def post_fork(server, worker):
     # The drain's alarm is the master's: a worker forked during the drain leaves it alone.
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    _trace_if_asked(server)
+
+
+def _trace_if_asked(server):
+    """OpenTelemetry in this worker, if the OTEL_* variables ask for it (shop/telemetry.py)."""
+    from shop import telemetry
+
+    if telemetry.setup("web") and server.cfg.preload_app:
+        telemetry.instrument_loaded_handler(server.app.wsgi())  # loaded before the fork
 
 
 def on_exit(server):

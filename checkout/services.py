@@ -9,6 +9,7 @@ through inventory's api, publish ``OrderPlaced`` and take what was ordered out o
 """
 
 import hashlib
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -43,8 +44,11 @@ from checkout.payments import get_gateway
 from inventory import api as inventory_api
 from inventory.data import Shortage, StockLine
 from shop.accounts import api as accounts_api
+from shop.kernel import logcontext
 from shop.kernel.events import publish, publish_many
 from shop.kernel.money import Money
+
+logger = logging.getLogger(__name__)
 
 # Stock is re-reserved before payment when less than this is left of the reservation.
 RESERVATION_MARGIN = timedelta(seconds=60)
@@ -288,6 +292,7 @@ def _place_order(
         except IntegrityError:
             if Order.objects.filter(checkout_id=checkout.id).exists() or attempt == 2:
                 raise
+    logcontext.bind(order_number=order.number)  # the request's log records and tasks from here on
     lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -338,6 +343,7 @@ def _place_order(
     )
     metrics.order_placed_for_campaign()
     placed = PlacedOrder(order=order, access_token=access_token, lines=lines)
+    logger.info("Order %s placed: %s %s, %s line(s).", order.number, order.total, order.currency, len(lines))
     if on_placed is not None:
         on_placed(placed)
     return placed

@@ -3,7 +3,9 @@ The HTTP client of the ERP (its protocol: integrations/README.md, "ERP simulator
 circuit breaker in front of it. Private.
 
 Standard library only (``http.client``): one request per hand-over, with a connect timeout and a
-read timeout of its own, so that an ERP that hangs costs a worker at most their sum.
+read timeout of its own, so that an ERP that hangs costs a worker at most their sum. With tracing
+on, each request is a client span whose trace context goes along in ``traceparent``
+(``shop.kernel.tracing``; no instrumentation sees ``http.client``).
 """
 
 import http.client
@@ -14,6 +16,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
+
+from shop.kernel import tracing
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +53,14 @@ def post_order(*, order_number: str, payload: dict) -> str:
         "Idempotency-Key": order_number,
     }
     try:
-        connection.connect()
-        connection.sock.settimeout(settings.ERP_READ_TIMEOUT_SECONDS)
-        connection.request("POST", url.path, body=body, headers=headers)
-        response = connection.getresponse()
-        status, raw = response.status, response.read(65536)
+        where = f"{url.scheme}://{url.hostname}:{url.port or connection.port}{url.path}"  # no credentials
+        with tracing.client_span("ERP POST /orders", method="POST", url=where, headers=headers) as record:
+            connection.connect()
+            connection.sock.settimeout(settings.ERP_READ_TIMEOUT_SECONDS)
+            connection.request("POST", url.path, body=body, headers=headers)
+            response = connection.getresponse()
+            status, raw = response.status, response.read(65536)
+            record(status)
     except TimeoutError as exc:
         raise ErpUnavailable(f"timeout: {exc or 'no answer in time'}") from exc
     except (OSError, http.client.HTTPException) as exc:

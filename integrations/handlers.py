@@ -2,6 +2,7 @@
 
 from checkout.events import OrderPlaced, OrderStatusChanged
 from integrations.services import erp as erp_services
+from shop.kernel import logcontext
 from shop.kernel.subscribers import event_handler
 
 
@@ -14,6 +15,7 @@ def erp_record_handover(event: OrderPlaced) -> None:
     A placed order is to be handed over to the ERP: record it; the first attempt follows here,
     once the record (and the inbox row) committed: one task an order instead of two.
     """
+    logcontext.bind(order_number=event.number)
     erp_services.handover_create(order_number=event.number, payload=event.to_payload(), attempt_here=True)
 
 
@@ -24,4 +26,5 @@ def erp_record_handover(event: OrderPlaced) -> None:
 )
 def erp_cancel_handover(event: OrderStatusChanged) -> None:
     """A canceled order's waiting hand-over ends as canceled, so staff never see it pending."""
+    logcontext.bind(order_number=event.number)
     erp_services.handover_cancel(order_number=event.number)

@@ -4,6 +4,8 @@ database and the configured broker, its output in a log file. The ``celery_worke
 ``tests/conftest.py`` starts and stops them.
 """
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -26,6 +28,16 @@ def wait_for(condition, *, seconds: float, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+def json_records(text: str) -> list[dict]:
+    """The JSON log records of ``text``, a process's output (other lines, such as warnings, skipped)."""
+    records = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError):
+                records.append(json.loads(line))
+    return records
 
 
 def test_database_url() -> str:
@@ -99,6 +111,10 @@ class Worker:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def records(self) -> list[dict]:
+        """The worker's log records (JSON lines, ``LOG_FORMAT=json`` as in production), in order."""
+        return json_records(self.log())
 
     def is_ready(self) -> bool:
         assert self.process.poll() is None, f"the worker exited:\n{self.log()}"

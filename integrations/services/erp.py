@@ -187,6 +187,7 @@ def handover_deliver(*, order_number: str) -> str:
         return "retrying"
     erp_client.breaker.record_success()
     _mark_delivered(order_number, reference=reference)
+    logger.info("Hand-over of %s delivered: ERP reference %s.", order_number, reference)
     return "delivered"
 
 

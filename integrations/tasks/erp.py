@@ -11,6 +11,7 @@ from django.conf import settings
 
 from integrations import metrics
 from integrations.services import erp as erp_services
+from shop.kernel import logcontext
 
 # One request at most: connect + read timeouts, plus room for the database work around it.
 _ATTEMPT_SECONDS = int(settings.ERP_CONNECT_TIMEOUT_SECONDS + settings.ERP_READ_TIMEOUT_SECONDS) + 15
@@ -26,6 +27,7 @@ _ATTEMPT_SECONDS = int(settings.ERP_CONNECT_TIMEOUT_SECONDS + settings.ERP_READ_
 )
 def erp_deliver_handover(order_number: str) -> str:
     """Make one attempt to hand ``order_number`` over to the ERP (idempotent: claims the row first)."""
+    logcontext.bind(order_number=order_number)
     return metrics.handover_attempt(erp_services.handover_deliver(order_number=order_number))
 
 

@@ -24,7 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from shop.kernel import handoff
+from shop.kernel import handoff, logcontext
 
 _EVENT_TYPES: dict[str, type["Event"]] = {}
 OUTBOX_COPY_MIN_EVENTS = 100  # publish_many writes this many events or more with COPY on PostgreSQL
@@ -144,6 +144,7 @@ def publish_many(events: Iterable[Event]) -> None:
     from shop.kernel.models import OutboxMessage
 
     now = timezone.now()
+    request_id = logcontext.REQUEST_ID.get() or ""
     rows = []
     for event in events:
         if not isinstance(event, Event):
@@ -157,18 +158,24 @@ def publish_many(events: Iterable[Event]) -> None:
         return
     connection = transaction.get_connection()
     if connection.vendor == "postgresql" and len(rows) >= OUTBOX_COPY_MIN_EVENTS:
-        _copy_to_outbox(connection, rows, now)
+        _copy_to_outbox(connection, rows, now, request_id)
     else:
         OutboxMessage.objects.bulk_create(
             OutboxMessage(
-                event_type=event_type, version=version, payload=json.loads(payload), occurred_at=now
+                event_type=event_type,
+                version=version,
+                payload=json.loads(payload),
+                occurred_at=now,
+                request_id=request_id,
             )
             for event_type, version, payload in rows
         )
     _relay_on_commit()
 
 
-def _copy_to_outbox(connection, rows: list[tuple[str, int, str]], now: datetime.datetime) -> None:
+def _copy_to_outbox(
+    connection, rows: list[tuple[str, int, str]], now: datetime.datetime, request_id: str
+) -> None:
     """
     Write outbox rows with PostgreSQL's ``COPY``: no statement to build, no parameter to quote.
     The rows get the ids of their order, as the INSERT would give them, so the relay keeps it.
@@ -178,12 +185,12 @@ def _copy_to_outbox(connection, rows: list[tuple[str, int, str]], now: datetime.
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
     columns = (
         "event_id", "event_type", "version", "payload", "occurred_at",
-        "attempts", "last_error", "redeliveries",
+        "attempts", "last_error", "redeliveries", "request_id",
     )  # fmt: skip
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for event_type, version, payload in rows:
-            copy.write_row((uuid.uuid4(), event_type, version, payload, now, 0, "", 0))
+            copy.write_row((uuid.uuid4(), event_type, version, payload, now, 0, "", 0, request_id))
 
 
 #: The relay's task (``shop.kernel.tasks.relay_outbox``), asked for on commit by name.

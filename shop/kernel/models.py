@@ -30,6 +30,12 @@ class OutboxMessage(models.Model):
         null=True, blank=True, help_text="When the reconciliation looks for subscribers that missed it."
     )
     redeliveries = models.PositiveIntegerField(default=0, help_text="Sent again by the reconciliation.")
+    request_id = models.CharField(
+        max_length=128,
+        blank=True,
+        default="",
+        help_text="The request (or the task of a request) that published it: its subscribers' tasks log it.",
+    )
 
     class Meta:
         indexes = [

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from shop.kernel import logcontext
 from shop.kernel.models import OutboxMessage, ProcessedEvent
 from shop.kernel.subscribers import subscribers
 
@@ -63,9 +64,18 @@ def relay(*, batch_size: int = 100, max_batches: int | None = None) -> int:
 
 
 def _send(row: OutboxMessage, task_names: list[str]) -> None:
+    """
+    Send the row's event to ``task_names`` with the request id of the request that published it
+    (none for an event of beat's, an import's, ...), not the relay's own: a relay sends the rows of
+    many requests.
+    """
     envelope = row.envelope()
-    for task_name in task_names:
-        current_app.send_task(task_name, kwargs={"envelope": envelope})
+    bound = logcontext.REQUEST_ID.set(row.request_id or None)
+    try:
+        for task_name in task_names:
+            current_app.send_task(task_name, kwargs={"envelope": envelope})
+    finally:
+        logcontext.REQUEST_ID.reset(bound)
 
 
 def _pause(redeliveries: int) -> timedelta:

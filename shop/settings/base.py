@@ -17,6 +17,7 @@ import environ
 from celery.schedules import schedule
 from kombu import Queue
 
+from shop import logs
 from shop.settings import BASE_DIR, SettingsError, metrics_directory, read_env_file
 from shop.settings.storage import s3_storage
 
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log record of the request (the other middleware's too) carries its id.
+    "shop.kernel.http.middleware.RequestIdMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "shop.kernel.http.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -206,41 +209,13 @@ EXPORT_DOWNLOAD_REDIRECT = env.bool("EXPORT_DOWNLOAD_REDIRECT", default=False)
 if EXPORT_DOWNLOAD_REDIRECT and not AWS_STORAGE_BUCKET_NAME:
     raise SettingsError("EXPORT_DOWNLOAD_REDIRECT needs object storage: set AWS_STORAGE_BUCKET_NAME.")
 
-# A guest's order token (`?token=`) and other token parameters are redacted from every log line:
-# runserver's access log (django.server), Django's request log, and whatever reaches the console
-# (gunicorn's access log: gunicorn.conf.py's logger_class).
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "shop.kernel.log_redaction.RedactTokens"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        },
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
-        "django.server": {
-            "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["redact_tokens"],
-        },
-    },
-    "loggers": {
-        # Django's own configuration of runserver's access log, with the filter.
-        "django.server": {
-            "handlers": ["django.server"],
-            "level": "INFO",
-            "propagate": False,
-            "filters": ["redact_tokens"],
-        },
-        "django.request": {"filters": ["redact_tokens"]},
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Logs (shop/logs.py; README, "Logs and traces"): JSON lines in production, readable lines under
+# DEBUG (LOG_FORMAT says otherwise); each record printed once, by the root's handler, with the
+# request id, the order number and (tracing on) the trace id; order tokens and other token
+# parameters redacted from every line: runserver's access log (django.server), Django's request
+# log, whatever reaches the console (gunicorn's logs: gunicorn.conf.py's logger_class).
+LOG_FORMAT = logs.log_format(env.str("LOG_FORMAT", default=""), debug=DEBUG)
+LOGGING = logs.config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
 
 # --- The shop -------------------------------------------------------------------------------
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
@@ -431,6 +406,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+# The workers and beat log through the settings' LOGGING (JSON or console, the log context), not
+# a root handler of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "erp", "prices", "exports", "housekeeping")]

@@ -1,9 +1,12 @@
 """A guest reads an order back with its access token in the X-Order-Token header (or ?token=)."""
 
+import logging
+
 import pytest
 from rest_framework.test import APIClient
 
 from tests.checkout.support import complete, ready_checkout, stocked_skus
+from tests.log_capture import captured_logs
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +73,22 @@ def test_the_schema_documents_the_header_first_and_the_query_token_for_links(cli
         parameters = [p for p in schema["paths"][path][method]["parameters"] if p["in"] != "path"]
         assert [(p["in"], p["name"]) for p in parameters] == [("header", "X-Order-Token"), ("query", "token")]
         assert "X-Order-Token" in parameters[1]["description"]  # the query token points at the header
+
+
+def test_no_log_record_of_a_guests_order_read_holds_its_token(order):
+    """
+    Every record the settings' handler prints during a guest's reads (JSON and console lines):
+    with the header, with ``?token=``, and the 404 of a wrong header, which Django logs with the
+    request (whose repr holds the query string).
+    """
+    token = order["access_token"]
+    url = f"/api/v1/orders/{order['number']}/"
+    with captured_logs() as lines:
+        assert read(order, HTTP_X_ORDER_TOKEN=token).status_code == 200
+        assert APIClient().get(url, {"token": token}).status_code == 200
+        assert APIClient().get(url, {"token": token}, HTTP_X_ORDER_TOKEN="wrong").status_code == 404
+        link = f"https://shop.example.com{url}?token={token}"
+        logging.getLogger("checkout.anything").warning("A link: %s", link)
+
+    assert any("Not Found" in line for line in lines) and any("A link" in line for line in lines)
+    assert not [line for line in lines if token in line]

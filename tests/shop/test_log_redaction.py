@@ -33,7 +33,7 @@ def test_token_parameters_are_redacted_and_nothing_else(text, expected):
 def test_gunicorn_conf_logs_through_the_redacting_logger():
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 
-    assert load_class(conf["logger_class"], section="gunicorn.loggers") is GunicornLogger
+    assert issubclass(load_class(conf["logger_class"], section="gunicorn.loggers"), GunicornLogger)
 
 
 def test_gunicorns_access_log_line_holds_no_order_token(tmp_path):

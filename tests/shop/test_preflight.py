@@ -5,9 +5,12 @@ with a line naming it and the process that needs it, before honcho starts anythi
 """
 
 import json
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 from contextlib import closing
 from pathlib import Path
@@ -106,6 +109,7 @@ def test_erp_url_defaults_to_port_plus_99_and_every_process_starts(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"web={port}" in result.stdout
     assert f"erp=http://127.0.0.1:{port + 99}" in result.stdout
+    assert "The shop is ready" not in result.stdout  # nothing answered before the processes ended
 
 
 def test_a_port_in_use_is_named_with_the_process_that_needs_it_and_nothing_starts(tmp_path, listening):
@@ -158,3 +162,59 @@ def test_honcho_reads_no_env_file_of_its_own(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert f"web={port}" in result.stdout
+
+
+BANNER = "The shop is ready"
+
+
+@pytest.mark.parametrize(("web_delay", "worker_delay"), [(3, 0.2), (0.2, 3)], ids=["web-last", "worker-last"])
+def test_the_banner_comes_once_the_web_server_answers_and_after_the_workers_start_up(
+    tmp_path, web_delay, worker_delay
+):
+    """
+    The banner with the URLs is printed by the runner once /readyz answers 200 and the Celery
+    workers printed their "ready." line, whichever comes last; never before.
+    """
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "readyz").write_text("ok")
+    procfile = tmp_path / "Procfile"
+    procfile.write_text(
+        f"web: sleep {web_delay} && echo listening && exec python -m http.server $PORT --bind 127.0.0.1 "
+        f"--directory {site}\n"
+        f"worker: sleep {worker_delay} && echo 'celery@test ready.' && exec sleep 60  # celery worker\n"
+    )
+    port = free_port()
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "shop.preflight", str(procfile)],
+        cwd=ROOT,
+        env=environment(tmp_path, PORT=str(port), ERP_URL="https://erp.example.com"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(line.rstrip("\n") for line in runner.stdout))
+    reader.start()
+    try:
+        # The banner's last line, then a moment: a Ctrl-C while honcho prints can break its print.
+        last = "  ERP            https://erp.example.com"
+        assert wait_for(lambda: any(line.startswith(last) for line in output[1:]), seconds=60)
+        time.sleep(0.5)
+    finally:
+        runner.send_signal(signal.SIGINT)  # Ctrl-C: honcho stops every process
+        try:
+            runner.wait(timeout=30)
+        finally:
+            runner.kill()
+            reader.join(timeout=30)
+
+    banner_at = next(index for index, line in enumerate(output) if BANNER in line)
+    # /readyz cannot answer before the web process said it starts listening.
+    listening_at = next(index for index, line in enumerate(output) if "web.1    | listening" in line)
+    worker_ready_at = next(index for index, line in enumerate(output) if "celery@test ready." in line)
+    assert listening_at < banner_at and worker_ready_at < banner_at, "\n".join(output)
+    assert sum(BANNER in line for line in output) == 1, "\n".join(output)
+    banner = output[banner_at : banner_at + 6]
+    assert f"  Shop API docs  http://127.0.0.1:{port}/api/docs/" in banner, "\n".join(output)
+    assert f"  Readiness      http://127.0.0.1:{port}/readyz" in banner
