@@ -1,10 +1,13 @@
-"""URL wiring: each context's HTTP layer under /api/v1/, health, metrics, schema, admin and the index."""
+"""
+URL wiring: each context's HTTP layer under /api/v1/, health, metrics, schema, admin (with the
+operations page, shop/operations.py) and the index.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from shop import health, home, metrics
+from shop import health, home, metrics, operations
 
 urlpatterns = [
     path("", home.index, name="home"),
@@ -20,6 +23,7 @@ urlpatterns = [
     path("api/v1/carts/", include("cart.rest_api.urls")),
     path("api/v1/", include("checkout.rest_api.urls")),
     path("api/v1/integrations/", include("integrations.rest_api.urls")),
+    path("admin/operations/", admin.site.admin_view(operations.operations), name="admin-operations"),
     path("admin/", admin.site.urls),
 ]
 
