@@ -15,7 +15,7 @@ from tests.checkout.support import cart_with, checkout_of, complete, ready_check
 
 pytestmark = pytest.mark.django_db
 
-NO_ORDERS = {status: 0 for status in Order.Status.values}
+NO_ORDERS = dict.fromkeys(Order.Status.values, 0)
 
 
 def test_nothing_yet_is_every_status_and_outcome_at_zero():
