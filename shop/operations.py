@@ -21,7 +21,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -210,3 +210,7 @@ def operations(request: HttpRequest) -> HttpResponse:
         **_figures(),
     }
     return TemplateResponse(request, "admin/operations.html", context)
+
+
+# Included by shop.urls at admin/operations/; admin_view: staff only (else the admin's login), CSRF.
+urlpatterns = [path("", admin.site.admin_view(operations), name="admin-operations")]
