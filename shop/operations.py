@@ -89,6 +89,12 @@ def funnel_rows(totals: dict[tuple[str, str], float]) -> list[FunnelRow]:
     return rows
 
 
+def ago(value: float | None) -> str:
+    """``seconds(value)`` followed by ``ago``, or ``never``."""
+    text = seconds(value)
+    return text if text in ("never", "-") else f"{text} ago"
+
+
 def seconds(value: float | None) -> str:
     """A duration for people: ``42 s``, ``3 min 5 s``, ``2 h 10 min``; ``never`` for +Inf."""
     if value is None:
@@ -133,7 +139,7 @@ def _figures() -> dict[str, Any]:
             {
                 "name": name,
                 "length": (queues.value or {}).get(name, "-"),
-                "consumed": seconds(consumption.value.consumed_age_seconds.get(name))
+                "consumed": ago(consumption.value.consumed_age_seconds.get(name))
                 if consumption.value
                 else "-",
             }
@@ -152,7 +158,7 @@ def _figures() -> dict[str, Any]:
         "queues": queues,
         "consumption": consumption,
         "queue_rows": queue_rows,
-        "beat_age": seconds(consumption.value.beat_age_seconds) if consumption.value else "-",
+        "beat_age": ago(consumption.value.beat_age_seconds) if consumption.value else "-",
         "handovers": handovers,
         "oldest_pending": oldest,
         "oldest_pending_age": seconds((now - oldest.created_at).total_seconds()) if oldest else "",
