@@ -55,6 +55,16 @@ stack: install .env
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(STACK_ENV) $(BIN)/python -m shop.preflight Procfile.stack
 
+## The browser test of the operations page (tests/shop/test_operations_browser.py) drives the
+## distribution's Chromium through Playwright; installed from Debian's registry when missing
+## (as root, as CI runs; otherwise through sudo). Playwright's own browser download is not used.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@echo "make test: the browser test needs $(CHROMIUM); installing Debian's chromium"
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+	  || { $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
 ## make test: lint, borders and the test suite (SQLite unless DATABASE_URL / REDIS_URL are set).
 test: install-dev lint pytest
 
@@ -63,8 +73,8 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-pytest: install-dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+pytest: install-dev $(CHROMIUM)
+	SHOP_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: the hot paths under load on the production-like stack (PostgreSQL, Redis, a worker,
 ## the ERP simulator), PEERS=1 side by side with the peer lab; REPS, DURATION, PRODUCTS, CONNECTIONS,

@@ -1,11 +1,16 @@
 """
-Checkout's public functions: what integrations need of orders.
+Checkout's public functions: what integrations need of orders, and what the operations page
+(``shop/operations.py``) shows of the last hour's purchases.
 
 Orders are known by their number across the shop.
 """
 
+from datetime import datetime
+
+from django.utils import timezone
+
 from checkout import selectors, services
-from checkout.data import OrderSummary
+from checkout.data import CheckoutActivity, OrderSummary
 from checkout.errors import IllegalTransition as IllegalTransition  # the errors other contexts meet
 from checkout.errors import OrderCanceled as OrderCanceled
 from checkout.errors import UnknownOrder
@@ -66,3 +71,25 @@ def mark_handed_over(*, number: str, erp_reference: str) -> OrderSummary:
         order=_order(number), status=Order.Status.HANDED_OVER, erp_reference=erp_reference
     )
     return _summary(order)
+
+
+CHECKOUT_OUTCOMES = ("completed", "completing", "open", "expired", "abandoned")
+
+
+def activity_since(*, since: datetime) -> CheckoutActivity:
+    """
+    Orders placed and checkouts started since ``since``, by status and outcome now (two
+    aggregate reads; see ``CheckoutActivity``). Every order status and checkout outcome is
+    present, 0 when none.
+    """
+    orders = selectors.orders_by_status_since(since)
+    checkouts = selectors.checkouts_by_outcome_since(since, timezone.now())
+    orders_by_status = {status: orders.get(status, 0) for status in Order.Status.values}
+    checkouts_by_outcome = {outcome: checkouts.get(outcome, 0) for outcome in CHECKOUT_OUTCOMES}
+    return CheckoutActivity(
+        since=since,
+        orders_placed=sum(orders_by_status.values()),
+        orders_by_status=orders_by_status,
+        checkouts_started=sum(checkouts_by_outcome.values()),
+        checkouts_by_outcome=checkouts_by_outcome,
+    )

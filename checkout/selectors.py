@@ -1,6 +1,8 @@
 """Checkout's reads: a checkout for whoever may see it, and orders (pricing is ``checkout.pricing``)."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from datetime import datetime
+
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 
 from checkout.models import Checkout, Order, OrderLine
 
@@ -31,3 +33,24 @@ def order_for(number: str, *, customer_id: int | None, token_digest: str | None)
 
 def order_by_number(number: str) -> Order | None:
     return Order.objects.filter(number=number).first()
+
+
+def orders_by_status_since(since: datetime) -> dict[str, int]:
+    """Orders created at or after ``since``, counted by their status now."""
+    rows = Order.objects.filter(created_at__gte=since).values_list("status").annotate(count=Count("id"))
+    return dict(rows.values_list("status", "count"))
+
+
+def checkouts_by_outcome_since(since: datetime, now: datetime) -> dict[str, int]:
+    """Checkouts created at or after ``since`` by outcome (``CheckoutActivity``); one query."""
+    outcome = Case(
+        When(status=Checkout.Status.OPEN, expires_at__lte=now, then=Value("expired")),
+        default=F("status"),
+    )
+    rows = (
+        Checkout.objects.filter(created_at__gte=since)
+        .annotate(outcome=outcome)
+        .values_list("outcome")
+        .annotate(count=Count("id"))
+    )
+    return dict(rows.values_list("outcome", "count"))

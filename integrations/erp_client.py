@@ -81,6 +81,45 @@ def post_order(*, order_number: str, payload: dict) -> str:
     return reference
 
 
+def simulator_control(*, change: dict | None = None) -> dict:
+    """
+    The ERP simulator's ``{fail_rate, latency_ms}``: ``GET {ERP_URL}/control``, or ``PUT`` of
+    ``change`` (the operations page's controls). A short timeout of its own: the page waits on it.
+
+    Raises:
+        ErpUnavailable: the simulator could not be reached or answered 5xx.
+        ErpRejected: another non-2xx answer (a real ERP has no ``/control``; a value refused), or
+            an answer that is not ``{fail_rate, latency_ms}``.
+    """
+    url = urlsplit(settings.ERP_URL.rstrip("/") + "/control")
+    connection_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(url.hostname, url.port, timeout=SIMULATOR_CONTROL_TIMEOUT_SECONDS)
+    method, body = ("GET", None) if change is None else ("PUT", json.dumps(change).encode())
+    try:
+        connection.request(method, url.path, body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        status, raw = response.status, response.read(65536)
+    except TimeoutError as exc:
+        raise ErpUnavailable(f"timeout: {exc or 'no answer in time'}") from exc
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: ERP_URL unusable
+        raise ErpUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        connection.close()
+    text = raw.decode(errors="replace")[:500]
+    if status >= 500:
+        raise ErpUnavailable(f"HTTP {status}: {text}")
+    if status != 200:
+        raise ErpRejected(f"HTTP {status}: {text}")
+    try:
+        data = json.loads(raw)
+        return {"fail_rate": float(data["fail_rate"]), "latency_ms": int(data["latency_ms"])}
+    except (ValueError, KeyError, TypeError):
+        raise ErpRejected(f"HTTP {status} without fail_rate and latency_ms: {text}") from None
+
+
+SIMULATOR_CONTROL_TIMEOUT_SECONDS = 2.0
+
+
 class CircuitBreaker:
     """
     Stops calling the ERP after ``ERP_BREAKER_THRESHOLD`` consecutive failures, for

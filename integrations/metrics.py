@@ -22,11 +22,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client import Counter, Histogram
 
-from integrations import erp_client
+from integrations import erp_client, selectors
 from integrations.models import ErpHandover, ImportJob
 from shop.kernel.metrics import gauges, safely
 
@@ -117,16 +116,12 @@ class HandoverCollector:
         yield from safely("the circuit breaker", self._breaker)
 
     def _backlog(self):
-        waiting = ErpHandover.objects.filter(status__in=BACKLOG)
-        counts = dict(
-            waiting.values_list("status").annotate(count=Count("id")).values_list("status", "count")
-        )
+        counts = selectors.handover_counts(statuses=BACKLOG)
         backlog = _gauge("shop_erp_handovers")
         for status in BACKLOG:
             backlog.add_metric([status], counts.get(status, 0))
-        pending = ErpHandover.objects.filter(status=ErpHandover.Status.PENDING)
-        oldest = pending.aggregate(oldest=Min("created_at"))["oldest"]
-        age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+        oldest = selectors.oldest_pending_handover()
+        age = (timezone.now() - oldest.created_at).total_seconds() if oldest else 0.0
         return [backlog, _gauge("shop_erp_handover_oldest_pending_age_seconds", age)]
 
     def _breaker(self):

@@ -1,4 +1,7 @@
-"""URL wiring: each context's HTTP layer under /api/v1/, health, metrics, schema, admin and the index."""
+"""
+URL wiring: each context's HTTP layer under /api/v1/, health, metrics, schema, admin (with the
+operations page, shop/operations.py) and the index.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -20,6 +23,8 @@ urlpatterns = [
     path("api/v1/carts/", include("cart.rest_api.urls")),
     path("api/v1/", include("checkout.rest_api.urls")),
     path("api/v1/integrations/", include("integrations.rest_api.urls")),
+    # By string, as the contexts' URLconfs: the page reads contexts, and shop.urls imports none.
+    path("admin/operations/", include("shop.operations")),
     path("admin/", admin.site.urls),
 ]
 

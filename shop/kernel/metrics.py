@@ -37,6 +37,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -322,36 +323,107 @@ class LiveCollector:
         yield from safely("the heartbeats", self._heartbeats)
 
     def _queues(self):
-        from celery import current_app
-
-        from shop.kernel.heartbeats import queue_names
-
         family = _gauge("shop_celery_queue_length")
-        with current_app.connection_for_read() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
-            channel = connection.default_channel
-            for queue in queue_names():
-                family.add_metric([queue], channel._size(queue))
+        for queue, length in queue_lengths().items():
+            family.add_metric([queue], length)
         return [family]
 
     def _outbox(self):
-        from shop.kernel.models import OutboxMessage
-
-        unsent = OutboxMessage.objects.filter(sent_at__isnull=True)
-        oldest = unsent.order_by("id").values_list("occurred_at", flat=True).first()
-        lag = max((timezone.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
-        return [_gauge("shop_outbox_lag_seconds", lag), _gauge("shop_outbox_unsent", unsent.count())]
+        outbox = outbox_state()
+        return [
+            _gauge("shop_outbox_lag_seconds", outbox.lag_seconds),
+            _gauge("shop_outbox_unsent", outbox.unsent),
+        ]
 
     def _heartbeats(self):
-        from shop.kernel.heartbeats import queue_names
-        from shop.kernel.models import QueueHeartbeat
-
-        now = timezone.now()
-        beats = {beat.queue: beat for beat in QueueHeartbeat.objects.filter(queue__in=queue_names())}
+        consumption = queue_consumption()
         consumed = _gauge("shop_queue_last_consumed_age_seconds")
-        for queue in queue_names():
-            beat = beats.get(queue)
-            consumed.add_metric([queue], (now - beat.consumed_at).total_seconds() if beat else math.inf)
-        newest_sent = max((beat.sent_at for beat in beats.values()), default=None)
-        beat_age = (now - newest_sent).total_seconds() if newest_sent else math.inf
-        return [consumed, _gauge("shop_beat_last_run_age_seconds", beat_age)]
+        for queue, age in consumption.consumed_age_seconds.items():
+            consumed.add_metric([queue], age)
+        return [consumed, _gauge("shop_beat_last_run_age_seconds", consumption.beat_age_seconds)]
+
+
+# --- live reads (the scrape's gauges, and the operations page: shop/operations.py) ---------------
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    """The outbox now: rows not yet handed to the broker, and the age of the oldest (0: none)."""
+
+    unsent: int
+    lag_seconds: float
+
+
+@dataclass(frozen=True)
+class QueueConsumption:
+    """Per queue, seconds since a worker consumed its heartbeat (+Inf: never); since beat last sent one."""
+
+    consumed_age_seconds: dict[str, float]
+    beat_age_seconds: float
+
+
+def queue_lengths() -> dict[str, int]:
+    """
+    Messages waiting in the broker, per queue of the shop (Redis lists or the file-system broker's
+    folders): one broker call per queue.
+
+    Raises:
+        Exception: whatever the broker's client raises when it does not answer within a second.
+    """
+    from celery import current_app
+
+    from shop.kernel.heartbeats import queue_names
+
+    with current_app.connection_for_read() as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
+        channel = connection.default_channel
+        return {queue: int(channel._size(queue)) for queue in queue_names()}
+
+
+def outbox_state() -> OutboxState:
+    """The unsent outbox rows and the age of the oldest (two indexed reads)."""
+    from shop.kernel.models import OutboxMessage
+
+    unsent = OutboxMessage.objects.filter(sent_at__isnull=True)
+    oldest = unsent.order_by("id").values_list("occurred_at", flat=True).first()
+    lag = max((timezone.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
+    return OutboxState(unsent=unsent.count(), lag_seconds=lag)
+
+
+def queue_consumption() -> QueueConsumption:
+    """When each queue's heartbeat was last consumed, and beat's last heartbeat (one read)."""
+    from shop.kernel.heartbeats import queue_names
+    from shop.kernel.models import QueueHeartbeat
+
+    now = timezone.now()
+    beats = {beat.queue: beat for beat in QueueHeartbeat.objects.filter(queue__in=queue_names())}
+    consumed = {
+        queue: (now - beats[queue].consumed_at).total_seconds() if queue in beats else math.inf
+        for queue in queue_names()
+    }
+    newest_sent = max((beat.sent_at for beat in beats.values()), default=None)
+    beat_age = (now - newest_sent).total_seconds() if newest_sent else math.inf
+    return QueueConsumption(consumed_age_seconds=consumed, beat_age_seconds=beat_age)
+
+
+def funnel_totals() -> dict[tuple[str, str], float]:
+    """
+    ``shop_checkout_funnel_total`` summed over the processes that share the multiprocess folder,
+    by (step, outcome): cumulative counts since the folder was last emptied (the start of the
+    run, ``shop.kernel.metrics_files``), not per hour. Without a folder: this process's counts.
+    """
+    if multiprocess_dir():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        families = registry.collect()
+    else:
+        families = FUNNEL.collect()
+    totals: dict[tuple[str, str], float] = {}
+    for family in families:
+        if family.name != "shop_checkout_funnel":
+            continue
+        for sample in family.samples:
+            if sample.name == "shop_checkout_funnel_total":
+                key = (sample.labels["step"], sample.labels["outcome"])
+                totals[key] = totals.get(key, 0.0) + sample.value
+    return totals
