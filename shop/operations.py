@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from checkout import api as checkout_api
 from integrations import api as integrations_api
+from shop.kernel import funnel as kernel_funnel
 from shop.kernel import metrics as kernel_metrics
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class ErpControlForm(forms.Form):
 def _figures() -> dict[str, Any]:
     now = timezone.now()
     activity = read("the orders", lambda: checkout_api.activity_since(since=now - WINDOW))
-    funnel = read("the metrics folder", kernel_metrics.funnel_totals)
+    funnel = read("the metrics folder", lambda: kernel_funnel.over_window(window=WINDOW, now=now))
     outbox = read("the outbox", kernel_metrics.outbox_state)
     queues = read("the broker", kernel_metrics.queue_lengths)
     consumption = read("the heartbeats", kernel_metrics.queue_consumption)
@@ -149,9 +150,10 @@ def _figures() -> dict[str, Any]:
     return {
         "now": now,
         "window_minutes": int(WINDOW.total_seconds() // 60),
+        "window_start": now - WINDOW,
         "activity": activity,
         "funnel": funnel,
-        "funnel_rows": funnel_rows(funnel.value) if funnel.value is not None else [],
+        "funnel_rows": funnel_rows(funnel.value.totals) if funnel.value is not None else [],
         "multiprocess": bool(kernel_metrics.multiprocess_dir()),
         "outbox": outbox,
         "outbox_lag": seconds(outbox.value.lag_seconds) if outbox.value else "-",

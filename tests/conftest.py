@@ -198,3 +198,18 @@ def scrape(settings):
     settings.METRICS_TOKEN = "test-metrics-token"
     client = Client()
     return lambda: Scrape.of(client, HTTP_AUTHORIZATION="Bearer test-metrics-token")
+
+
+@pytest.fixture
+def erp_simulator(settings):
+    """An ERP simulator on a free port for this test, with ``ERP_URL`` pointing at it."""
+    from integrations import erp_simulator as simulator
+    from tests.integrations.conftest import SimulatorClient
+
+    server = simulator.start_in_thread()
+    settings.ERP_URL = server.url
+    try:
+        yield SimulatorClient(server)
+    finally:
+        server.shutdown()
+        server.server_close()

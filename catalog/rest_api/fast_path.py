@@ -120,6 +120,7 @@ class CachedReadsMiddleware:
         response["Allow"] = _ALLOW
         response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
         response["Content-Length"] = str(len(response.content))
+        request.answered_by_context = "catalog"  # no view was resolved: the campaign counter's label
         status = str(response.status_code)
         self.metrics.responses_by_status_view_method.labels(status=status, view=view, method="GET").inc()
         self.metrics.requests_latency_by_view_method.labels(view=view, method="GET").observe(

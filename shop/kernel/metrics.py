@@ -140,6 +140,9 @@ def current_campaign() -> str:
 
 
 def _context_of(request) -> str:
+    answered_by = getattr(request, "answered_by_context", None)  # a middleware that answered itself
+    if answered_by:
+        return answered_by
     match = getattr(request, "resolver_match", None)
     if match is None:
         return "none"

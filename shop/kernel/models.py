@@ -91,3 +91,19 @@ class QueueHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.queue} consumed {self.consumed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class FunnelSnapshot(models.Model):
+    """
+    The checkout funnel's counters at one moment (``shop.kernel.funnel``), taken by beat every
+    ``FUNNEL_SNAPSHOT_SECONDS``, so that the operations page can say what happened in the last
+    hour without a Prometheus. ``source`` names the metrics folder read (host and path): only
+    snapshots of the folder the page reads are compared with it.
+    """
+
+    taken_at = models.DateTimeField(db_index=True)
+    source = models.CharField(max_length=500)
+    totals = models.JSONField(help_text='{"step|outcome": count}: the cumulative counters then.')
+
+    def __str__(self):
+        return f"funnel at {self.taken_at:%Y-%m-%d %H:%M:%S}"

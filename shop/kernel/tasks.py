@@ -7,7 +7,7 @@ import logging
 
 from celery import shared_task
 
-from shop.kernel import handoff, heartbeats, outbox
+from shop.kernel import funnel, handoff, heartbeats, outbox
 from shop.kernel.events import RELAY_TASK
 
 logger = logging.getLogger(__name__)
@@ -56,3 +56,9 @@ def queue_heartbeat(self, queue: str, expires_after: float | None = None) -> Non
     """
     sent_at = heartbeats.sent_at_from_expiry(self.request.expires, expires_after)
     heartbeats.record(queue=queue, sent_at=sent_at, worker=self.request.hostname or "")
+
+
+@shared_task(name="shop.kernel.snapshot_funnel", ignore_result=True, soft_time_limit=30, time_limit=60)
+def snapshot_funnel() -> None:
+    """Beat: store the checkout funnel's counters, for the operations page's last hour."""
+    funnel.take_snapshot()

@@ -242,6 +242,9 @@ OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 # Commits ask for one relay task while an earlier ask has not started (shop/kernel/outbox.py,
 # ask_relay): the longest a lost relay task can hold back new asks (the sweep relays meanwhile).
 OUTBOX_RELAY_COALESCE_SECONDS = env.int("OUTBOX_RELAY_COALESCE_SECONDS", default=10)
+# How often beat stores the checkout funnel's counters, from which the operations page tells the
+# last hour without a Prometheus (shop/kernel/funnel.py).
+FUNNEL_SNAPSHOT_SECONDS = env.int("FUNNEL_SNAPSHOT_SECONDS", default=60)
 # A sent event whose subscribers have not all handled it this long after is sent to them again
 # (its message was lost); the pause doubles with each round, up to the maximum.
 OUTBOX_REDELIVER_SECONDS = env.float("OUTBOX_REDELIVER_SECONDS", default=120.0)
@@ -419,6 +422,7 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "erp", "prices", "expo
 # stays free for events and ERP hand-overs. Patterns are tried in order: the purges come first.
 CELERY_TASK_ROUTES = {
     "*.purge_*": {"queue": "housekeeping"},
+    "shop.kernel.snapshot_*": {"queue": "housekeeping"},
     "integrations.erp_*": {"queue": "erp"},
     "integrations.price_*": {"queue": "prices"},
     "integrations.export_*": {"queue": "exports"},
@@ -471,6 +475,11 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-purge-expired-tokens": {
         "task": "accounts.purge_expired_tokens",
         "schedule": schedule(timedelta(hours=1)),
+    },
+    "funnel-snapshot": {
+        "task": "shop.kernel.snapshot_funnel",
+        "schedule": schedule(timedelta(seconds=FUNNEL_SNAPSHOT_SECONDS)),
+        "options": {"expires": FUNNEL_SNAPSHOT_SECONDS},
     },
     "outbox-purge": {
         "task": "shop.kernel.purge_outbox",

@@ -128,3 +128,19 @@ def test_a_write_on_commit_is_seen_by_the_next_fast_read(django_capture_on_commi
 
     assert client.get(f"{PRODUCTS}{product.slug}/").json()["variants"][0]["price"]["amount"] == "12.00"
     assert client.get(PRODUCTS).json()["results"][0]["price_from"]["amount"] == "12.00"
+
+
+def test_its_answers_count_by_campaign_under_the_catalog_and_by_view(scrape, settings):
+    settings.METRICS_CAMPAIGNS = ["spring-sale"]
+    product = sellable_product(skus=["POT-1"])
+    client = Client()
+    client.get(f"{PRODUCTS}{product.slug}/")  # the miss: cached by the view
+    before = scrape()
+
+    assert client.get(f"{PRODUCTS}{product.slug}/", HTTP_X_CAMPAIGN="spring-sale").status_code == 200
+
+    after = scrape()
+    requests = "shop_http_requests_by_campaign_total"
+    assert after.delta(before, requests, campaign="spring-sale", context="catalog") == 1
+    responses = "django_http_responses_total_by_status_view_method_total"
+    assert after.delta(before, responses, status="200", view="catalog:product-detail", method="GET") == 1

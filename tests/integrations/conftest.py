@@ -1,12 +1,11 @@
 """
-Shared fixtures of the integrations tests: the ERP simulator over real HTTP on a free port. Real
-Celery workers come from the project-wide ``celery_worker`` fixture (tests/conftest.py).
+What the integrations tests share: a client of the ERP simulator's test-facing endpoints (the
+``erp_simulator`` fixture, a simulator over real HTTP on a free port, is project-wide:
+tests/conftest.py). Real Celery workers come from the project-wide ``celery_worker`` fixture.
 """
 
 import json
 import urllib.request
-
-import pytest
 
 from integrations import erp_simulator as simulator
 from tests.celery_worker import wait_for  # noqa: F401 - used by the tests of this folder
@@ -35,15 +34,3 @@ class SimulatorClient:
 
     def forget(self) -> None:
         self._call("DELETE", "/orders")
-
-
-@pytest.fixture
-def erp_simulator(settings):
-    """An ERP simulator on a free port for this test, with ``ERP_URL`` pointing at it."""
-    server = simulator.start_in_thread()
-    settings.ERP_URL = server.url
-    try:
-        yield SimulatorClient(server)
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -348,21 +348,23 @@ def test_the_event_handler_records_one_hand_over_per_order_whatever_the_deliveri
     assert handover.payload["lines"] == [{"sku": "A-1", "quantity": 1}]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_recording_worker_makes_the_first_attempt_itself_without_a_delivery_message(
-    erp_simulator, monkeypatch
-):
+def _placed_with_messages_caught(monkeypatch) -> tuple[str, dict, list]:
+    """An order placed, its ``OrderPlaced`` as the relay sends it, and the delivery messages sent."""
     from tests.kernel.brokers import intercept
 
     create_shipping_methods()
     [number] = place_orders(1)
     messages = []
     intercept(monkeypatch, "integrations.erp_deliver_handover", lambda *args, **kwargs: messages.append(args))
-    envelope = {
-        "id": str(uuid.uuid4()),
-        "type": "checkout.OrderPlaced",
-        "payload": {**OutboxMessage.objects.get(event_type="checkout.OrderPlaced").payload},
-    }
+    payload = OutboxMessage.objects.get(event_type="checkout.OrderPlaced").payload
+    return number, {"id": str(uuid.uuid4()), "type": "checkout.OrderPlaced", "payload": payload}, messages
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_recording_worker_makes_the_first_attempt_itself_without_a_delivery_message(
+    erp_simulator, monkeypatch
+):
+    number, envelope, messages = _placed_with_messages_caught(monkeypatch)
 
     assert erp_record_handover(envelope) is True  # recorded, committed, then attempted here
 
@@ -374,18 +376,8 @@ def test_the_recording_worker_makes_the_first_attempt_itself_without_a_delivery_
 
 @pytest.mark.django_db(transaction=True)
 def test_a_first_attempt_that_fails_here_is_retried_by_a_message(erp_simulator, monkeypatch):
-    from tests.kernel.brokers import intercept
-
-    create_shipping_methods()
-    [number] = place_orders(1)
     erp_simulator.control(fail_rate=1.0)
-    messages = []
-    intercept(monkeypatch, "integrations.erp_deliver_handover", lambda *args, **kwargs: messages.append(args))
-    envelope = {
-        "id": str(uuid.uuid4()),
-        "type": "checkout.OrderPlaced",
-        "payload": {**OutboxMessage.objects.get(event_type="checkout.OrderPlaced").payload},
-    }
+    number, envelope, messages = _placed_with_messages_caught(monkeypatch)
 
     assert erp_record_handover(envelope) is True
 

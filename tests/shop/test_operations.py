@@ -12,28 +12,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from integrations import erp_simulator
 from integrations.models import ErpHandover
 from integrations.services import erp as erp_services
 from integrations.tasks.erp import erp_deliver_handover
 from shop.kernel import metrics as kernel_metrics
-from tests.integrations.conftest import SimulatorClient
 from tests.integrations.erp_support import create_shipping_methods, place_orders
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "/admin/operations/"
-
-
-@pytest.fixture
-def simulator(settings):
-    server = erp_simulator.start_in_thread()
-    settings.ERP_URL = server.url
-    try:
-        yield SimulatorClient(server)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -66,7 +53,9 @@ def test_the_admin_index_links_to_it(staff):
     assert f'href="{PAGE}"' in response.text
 
 
-def test_live_figures_after_a_purchase_and_a_hand_over(staff, simulator, django_capture_on_commit_callbacks):
+def test_live_figures_after_a_purchase_and_a_hand_over(
+    staff, erp_simulator, django_capture_on_commit_callbacks
+):
     create_shipping_methods()
     before = kernel_metrics.funnel_totals().get(("order_placed", "ok"), 0)
     with django_capture_on_commit_callbacks(execute=True):  # the funnel counts on commit
@@ -74,7 +63,7 @@ def test_live_figures_after_a_purchase_and_a_hand_over(staff, simulator, django_
     for number in (delivered, waiting):
         erp_services.handover_create(order_number=number, payload={"number": number})
     assert erp_deliver_handover(delivered) == "delivered"
-    simulator.control(fail_rate=0.25, latency_ms=40)
+    erp_simulator.control(fail_rate=0.25, latency_ms=40)
 
     response = staff.get(PAGE)
 
@@ -96,31 +85,31 @@ def test_live_figures_after_a_purchase_and_a_hand_over(staff, simulator, django_
     assert (figure(html, "erp-fail-rate"), figure(html, "erp-latency")) == ("0.25", "40 ms")
 
 
-def test_staff_set_the_simulator_s_fail_rate_and_latency(staff, simulator):
+def test_staff_set_the_simulator_s_fail_rate_and_latency(staff, erp_simulator):
     response = staff.post(PAGE, {"fail_rate": "1", "latency_ms": "1500"})
 
     assert response.status_code == 302 and response["Location"] == PAGE
-    assert simulator.control() == {"fail_rate": 1.0, "latency_ms": 1500}
+    assert erp_simulator.control() == {"fail_rate": 1.0, "latency_ms": 1500}
     page = staff.get(PAGE).text
     assert "ERP simulator set: fail rate 1, latency 1500 ms." in page
     assert (figure(page, "erp-fail-rate"), figure(page, "erp-latency")) == ("1.0", "1500 ms")
 
 
-def test_values_out_of_range_change_nothing(staff, simulator):
+def test_values_out_of_range_change_nothing(staff, erp_simulator):
     response = staff.post(PAGE, {"fail_rate": "2", "latency_ms": "-5"})
 
     assert response.status_code == 200
     assert "The ERP simulator was not changed" in response.text
     assert "Ensure this value is less than or equal to 1" in response.text
-    assert simulator.control() == {"fail_rate": 0.0, "latency_ms": 0}
+    assert erp_simulator.control() == {"fail_rate": 0.0, "latency_ms": 0}
 
 
-def test_a_post_without_the_csrf_token_is_refused(staff_user, simulator):
+def test_a_post_without_the_csrf_token_is_refused(staff_user, erp_simulator):
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff_user)
 
     assert client.post(PAGE, {"fail_rate": "1", "latency_ms": "0"}).status_code == 403
-    assert simulator.control() == {"fail_rate": 0.0, "latency_ms": 0}
+    assert erp_simulator.control() == {"fail_rate": 0.0, "latency_ms": 0}
 
 
 def test_an_unreachable_simulator_is_a_clear_message_never_a_500(staff, settings):
@@ -137,7 +126,7 @@ def test_an_unreachable_simulator_is_a_clear_message_never_a_500(staff, settings
     assert f"The ERP simulator at {settings.ERP_URL} is not reachable" in response.text
 
 
-def test_a_broker_that_does_not_answer_leaves_the_rest_of_the_page(staff, broker_down, simulator):
+def test_a_broker_that_does_not_answer_leaves_the_rest_of_the_page(staff, broker_down, erp_simulator):
     erp_services.handover_create(order_number="ORD-X", payload={"number": "ORD-X"})
 
     response = staff.get(PAGE)
@@ -146,3 +135,27 @@ def test_a_broker_that_does_not_answer_leaves_the_rest_of_the_page(staff, broker
     assert "the broker did not answer" in response.text
     assert figure(response.text, "handovers-pending") == "1"
     assert ErpHandover.objects.count() == 1
+
+
+def test_the_funnel_is_the_last_hour_once_beat_took_snapshots(staff):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shop.kernel import funnel
+    from shop.kernel.models import FunnelSnapshot
+
+    kernel_metrics.FUNNEL.labels("payment", "payment_declined").inc(2)
+    totals = kernel_metrics.funnel_totals()
+    FunnelSnapshot.objects.create(  # an hour and a half ago: 2 declines fewer than now
+        taken_at=timezone.now() - timedelta(minutes=90),
+        source=funnel.source(),
+        totals={f"{step}|{outcome}": value for (step, outcome), value in totals.items()}
+        | {"payment|payment_declined": totals[("payment", "payment_declined")] - 2},
+    )
+
+    html = staff.get(PAGE).text
+
+    assert "Checkout funnel (last 60 minutes)" in html
+    assert figure(html, "funnel-payment-aborted") == "2"
+    assert "payment_declined 2" in html
