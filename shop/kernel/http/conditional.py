@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.cache import get_conditional_response
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.renderers import JSONRenderer
@@ -46,9 +46,11 @@ def json_response(request, rendered: RenderedJSON, *, max_age: int) -> HttpRespo
     response = get_conditional_response(request, etag=rendered.etag)
     if response is None:
         response = HttpResponse(rendered.body, content_type="application/json")
+    # A new response has none of these yet: set, not patched (what patch_cache_control and
+    # patch_vary_headers would write, without parsing).
     response["ETag"] = rendered.etag
-    patch_cache_control(response, public=True, max_age=max_age)
-    patch_vary_headers(response, ("Accept",))
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Vary"] = "Accept"
     return response
 
 
