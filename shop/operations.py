@@ -150,7 +150,6 @@ def _figures() -> dict[str, Any]:
     return {
         "now": now,
         "window_minutes": int(WINDOW.total_seconds() // 60),
-        "window_start": now - WINDOW,
         "activity": activity,
         "funnel": funnel,
         "funnel_rows": funnel_rows(funnel.value.totals) if funnel.value is not None else [],

@@ -7,13 +7,13 @@ the operations page does the same from snapshots: beat asks a worker to store th
 ``FUNNEL_SNAPSHOT_SECONDS`` (``take_snapshot``, a ``FunnelSnapshot`` row), and ``over_window``
 adds up the increases from the snapshot an hour old through the newer ones to the counters now.
 A counter that went down was reset (the folder was emptied) and counts from zero, as in
-Prometheus. While the run is younger than the window, the figures start at its oldest snapshot,
-and say so (``since``).
+Prometheus. While the snapshots are younger than the window (a run younger than an hour), the
+figures start from zero, the counters' start, and say so (``since`` None).
 
 A snapshot names the folder it read (``source``: host and path). The page compares only
 snapshots of the folder it reads itself: on one machine (``make run``, ``make stack``) every
-process shares one, and under docker-compose each container has its own, where the page falls
-back to the counters since the start (and Prometheus has the hourly figures).
+process shares one; under docker-compose each container has its own, so the page finds none of
+its folder and shows the counters since the start (Prometheus has the hourly figures there).
 """
 
 import itertools
@@ -73,19 +73,21 @@ def increase(points: list[Totals]) -> Totals:
 
 def over_window(*, window: timedelta = WINDOW, now: datetime | None = None) -> FunnelWindow:
     """
-    The funnel's counts over the last ``window``: from the newest snapshot at least that old (or
-    the oldest there is) to the counters now. Without a snapshot of this folder: the counters
-    since their start (``since`` None).
+    The funnel's counts over the last ``window``: from the newest snapshot at least that old to
+    the counters now. Without one (the run, or the snapshots of this folder, are younger than
+    the window): from zero, that is since the counters started (``since`` None), a reset on
+    the way counted as one.
     """
     now = now or timezone.now()
     current = metrics.funnel_totals()
     mine = FunnelSnapshot.objects.filter(source=source())
-    start = (
-        mine.filter(taken_at__lte=now - window).order_by("-taken_at").first()
-        or mine.order_by("taken_at").first()
-    )
-    if start is None:
-        return FunnelWindow(totals=current, since=None)
-    later = mine.filter(taken_at__gt=start.taken_at, taken_at__lte=now).order_by("taken_at")
-    points = [_loaded(start.totals), *(_loaded(snapshot.totals) for snapshot in later), current]
-    return FunnelWindow(totals=increase(points), since=start.taken_at)
+    start = mine.filter(taken_at__lte=now - window).order_by("-taken_at").first()
+    later = mine.filter(taken_at__lte=now).order_by("taken_at")
+    if start is not None:
+        later = later.filter(taken_at__gt=start.taken_at)
+    points = [
+        _loaded(start.totals) if start else {},
+        *(_loaded(snapshot.totals) for snapshot in later),
+        current,
+    ]
+    return FunnelWindow(totals=increase(points), since=start.taken_at if start else None)

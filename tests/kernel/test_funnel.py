@@ -45,17 +45,22 @@ def test_the_last_hour_runs_from_the_snapshot_an_hour_old_to_the_counters_now():
     assert window.totals[KEY] == 10  # 6 until the newer snapshot, 4 since
 
 
-def test_a_run_younger_than_the_window_starts_at_its_first_snapshot():
+def test_a_run_younger_than_the_window_counts_from_the_counters_start_through_its_resets():
     metrics.FUNNEL.labels(*KEY).inc(3)
     now_value = metrics.funnel_totals()[KEY]
     now = timezone.now()
-    first = FunnelSnapshot.objects.create(
-        taken_at=now - timedelta(minutes=5), source=funnel.source(), totals=stored(now_value - 3)
+    # Ten minutes ago the counter stood higher: the folder was emptied (a restart) since then.
+    FunnelSnapshot.objects.create(
+        taken_at=now - timedelta(minutes=10), source=funnel.source(), totals=stored(now_value + 7)
+    )
+    FunnelSnapshot.objects.create(
+        taken_at=now - timedelta(minutes=5), source=funnel.source(), totals=stored(1)
     )
 
     window = funnel.over_window(now=now)
 
-    assert (window.since, window.totals[KEY]) == (first.taken_at, 3)
+    assert window.since is None  # no snapshot an hour old: the counters since they started
+    assert window.totals[KEY] == (now_value + 7) + 1 + (now_value - 1)
 
 
 def test_without_a_snapshot_it_is_the_counters_since_their_start():
