@@ -149,3 +149,22 @@ def test_a_scrape_still_answers_when_the_broker_is_down(scrape, broker_down):
 
     assert after.series("shop_celery_queue_length") == []  # left out, not an error
     assert after.has("shop_outbox_lag_seconds")
+
+
+@pytest.mark.django_db
+def test_database_statements_and_cache_gets_are_counted_by_django_prometheus(scrape):
+    from django.core.cache import cache
+    from django.db import connection
+
+    before = scrape()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    cache.get("metrics-test-absent-key")
+    after = scrape()
+
+    labels = {"alias": "default", "vendor": connection.vendor}
+    assert after.delta(before, "django_db_execute_total", **labels) >= 1
+    assert after.delta(before, "django_db_query_duration_seconds_count", **labels) >= 1
+    if settings.CACHES["default"]["BACKEND"].endswith("redis.RedisCache"):
+        assert after.delta(before, "django_cache_get_total", backend="redis") == 1
+        assert after.delta(before, "django_cache_get_misses_total", backend="redis") == 1
