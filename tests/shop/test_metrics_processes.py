@@ -15,6 +15,7 @@ from prometheus_client import multiprocess
 from shop.celery import app as celery_app
 from tests.celery_worker import wait_for
 from tests.metrics_support import Scrape
+from tests.redis_server import free_port
 from tests.shop.test_graceful_restart import Gunicorn, children
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -22,7 +23,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 TOKEN = "processes-metrics-token"
 REQUESTS = 60
 HEARTBEAT = "shop.kernel.queue_heartbeat"
-WORKER_METRICS_PORT = 8411  # this worktree's range
 
 
 def get(port: int, path: str, **headers: str) -> tuple[int, bytes]:
@@ -117,11 +117,12 @@ def test_two_gunicorn_workers_and_a_celery_worker_add_up_in_every_scrape(gunicor
 
 def test_a_worker_serves_its_own_processes_metrics_on_its_port(transactional_db, tmp_path, celery_worker):
     own_folder = tmp_path / "worker-metrics"
+    port = free_port()  # not a fixed one: two test runs on one machine must not collide
     worker = celery_worker(
         queues=["default"],
         pool="prefork",
         concurrency=2,
-        env={"PROMETHEUS_MULTIPROC_DIR": str(own_folder), "WORKER_METRICS_PORT": str(WORKER_METRICS_PORT)},
+        env={"PROMETHEUS_MULTIPROC_DIR": str(own_folder), "WORKER_METRICS_PORT": str(port)},
     )
     assert wait_for(lambda: "Worker metrics on" in worker.log(), seconds=30), worker.log()
 
@@ -129,9 +130,7 @@ def test_a_worker_serves_its_own_processes_metrics_on_its_port(transactional_db,
         celery_app.send_task(HEARTBEAT, args=["default", None], queue="default")
 
     def succeeded() -> float:
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{WORKER_METRICS_PORT}/metrics", timeout=10
-        ) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
             text = response.read().decode()
         return Scrape(text).value(
             "shop_celery_tasks_total", task=HEARTBEAT, queue="default", outcome="succeeded"
