@@ -113,24 +113,18 @@ def check() -> dict:
     """
     Oversold stock rows (on hand below 0, reserved below 0 or above on hand: none may exist) and
     rows whose level differs from the sum of its ledger (movements), orders and ERP hand-overs.
+    The stock queries are the load test's invariants (``loadtest.invariants``), one definition.
     """
-    oversold = _rows(
-        "SELECT count(*) FROM inventory_stocklevel WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand"
-    )[0][0]
-    ledger = _rows(
-        """
-        SELECT count(*) FROM inventory_stocklevel s LEFT JOIN (
-            SELECT sku, warehouse_id, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
-            FROM inventory_stockmovement GROUP BY sku, warehouse_id
-        ) m ON m.sku = s.sku AND m.warehouse_id = s.warehouse_id
-        WHERE s.on_hand <> coalesce(m.on_hand, 0) OR s.reserved <> coalesce(m.reserved, 0)
-        """
-    )[0][0]
+    from django.db import connection
+
+    from loadtest.invariants import django_query, ledger_mismatch_rows, oversold_rows
+
+    query = django_query(connection)
     orders = _rows("SELECT count(*) FROM checkout_order")[0][0]
     handovers = dict(_rows("SELECT status, count(*) FROM integrations_erphandover GROUP BY status"))
     return {
-        "oversold_skus": oversold,
-        "ledger_mismatches": ledger,
+        "oversold_skus": len(oversold_rows(query)),
+        "ledger_mismatches": len(ledger_mismatch_rows(query)),
         "orders": orders,
         "erp_handovers": handovers,
     }
