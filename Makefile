@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint pytest install install-dev lock migrate seed clean bench stack
+.PHONY: run test lint pytest install install-dev lock migrate seed clean bench stack loadtest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,13 @@ pytest: install-dev $(CHROMIUM)
 ## PATHS, COMPARE, RESEED, WORKERS, THREADS: benchmarks/http/README.md. Not part of run or test.
 bench: install-dev
 	$(BIN)/python -m benchmarks.http.run
+
+## make loadtest: the whole shop under a campaign (Locust: browsers, shoppers, customers, staff
+## integrations) on the production-like stack, with a report in loadtest/reports/<UTC time>/,
+## invariants and cost per order; TARGET, DURATION, USERS, SHAPE, SCENARIO, PRODUCTS:
+## loadtest/README.md. Not part of run or test.
+loadtest: install-dev
+	$(BIN)/python -m loadtest.run
 
 ## make lock: re-resolve the locked dependencies after changing pyproject.toml.
 lock: install-dev

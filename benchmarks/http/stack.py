@@ -37,6 +37,10 @@ class ShopStack:
     threads: int = 1
     celery_concurrency: int = 2
     work_dir: Path = Path("/tmp/shopbench")  # noqa: S108 - a loopback benchmark's scratch
+    # Settings and processes a user of this stack adds (the load test: its token, campaigns, the bulk
+    # worker and beat); the benchmark adds none.
+    extra_env: dict[str, str] = field(default_factory=dict)
+    extra_commands: dict[str, list[str]] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -73,6 +77,7 @@ class ShopStack:
             LOG_LEVEL="WARNING",
             PYTHONPATH=str(ROOT),
         )
+        env.update(self.extra_env)
         return env
 
     def manage(self, *args: str, capture: bool = False) -> str:
@@ -114,15 +119,19 @@ class ShopStack:
                 is not None
             )
 
+    def check_database_name(self) -> None:
+        """Refuse a database that is not the benchmark's (it may be dropped and seeded afresh)."""
+        if not (self.database == "shop_bench" or self.database.startswith("shopbench_")):
+            raise SystemExit(
+                f"database {self.database!r}: only shop_bench or shopbench_* are the benchmark's"
+            )
+
     def prepare_database(self, *, products: int, reseed: bool, log=print) -> None:
         """
         Collect static files, migrate and seed ``products`` demo products with stock, unless the
         database already holds exactly that many products (then it is reused) and no ``reseed``.
         """
-        if not (self.database == "shop_bench" or self.database.startswith("shopbench_")):
-            raise SystemExit(
-                f"database {self.database!r}: only shop_bench or shopbench_* are the benchmark's"
-            )
+        self.check_database_name()
         self.manage("collectstatic", "--no-input", "-v", "0")  # shop.E001 refuses every command before
         if self._database_exists() and not reseed:
             self.manage("migrate", "--no-input", "-v", "0")
@@ -170,6 +179,7 @@ class ShopStack:
                 "--hostname",
                 f"bench{self.port}@%h",
             ],
+            **self.extra_commands,
             "web": [*gunicorn, "shop.wsgi:application"],
         }
         for name, args in commands.items():
