@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Subquery, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from inventory.models import KnownSku, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
-from shop.kernel.db import as_datetime_parameter, fetch, placeholders
+from shop.kernel.db import as_datetime_parameter, as_uuid, as_uuid_parameter, fetch, placeholders
 
 
 @dataclass(frozen=True)
@@ -90,22 +90,26 @@ def reserved_demand(*, reservation_id=None, reference: str = "") -> tuple[uuid.U
     """
     What a reservation held when it was made, per SKU, from the ledger (which outlives it): of
     ``reservation_id``, or else of the latest reservation made under ``reference``. Returns the
-    reservation's id and the quantities (empty if the ledger knows no such reservation). One query.
+    reservation's id and the quantities (empty if the ledger knows no such reservation). One query,
+    in SQL (every completion runs it).
     """
-    movements = StockMovement.objects.filter(kind=StockMovement.Kind.RESERVATION)
+    table = StockMovement._meta.db_table
+    kind = StockMovement.Kind.RESERVATION
     if reservation_id is None:
-        latest = movements.filter(reference=reference).order_by("-id").values("reservation_id")[:1]
-        movements = movements.filter(reservation_id=Subquery(latest))
+        which = (
+            f"(SELECT reservation_id FROM {table} "  # noqa: S608 - the model's table
+            "WHERE kind = %s AND reference = %s ORDER BY id DESC LIMIT 1)"
+        )
+        params = [kind, kind, reference]
     else:
-        movements = movements.filter(reservation_id=reservation_id)
-    rows = list(
-        movements.order_by()
-        .values("reservation_id", "sku")
-        .annotate(total=Sum("reserved_delta"))
-        .values_list("reservation_id", "sku", "total")
+        which, params = "%s", [kind, as_uuid_parameter(reservation_id)]
+    rows = fetch(
+        f"SELECT reservation_id, sku, SUM(reserved_delta) FROM {table} "  # noqa: S608 - the model's table
+        f"WHERE kind = %s AND reservation_id = {which} GROUP BY reservation_id, sku",
+        params,
     )
-    demand = {sku: total for _, sku, total in rows if total > 0}
-    return (rows[0][0] if rows else reservation_id), demand
+    demand = {sku: int(total) for _, sku, total in rows if total > 0}  # SUM: numeric on PostgreSQL
+    return (as_uuid(rows[0][0]) if rows else reservation_id), demand
 
 
 def order_allocations(order_number: str) -> list[tuple[str, int, int]]:
@@ -121,4 +125,6 @@ def order_allocations(order_number: str) -> list[tuple[str, int, int]]:
 
 
 def order_has_movements(order_number: str, kind: str) -> bool:
-    return StockMovement.objects.filter(kind=kind, reference=order_number).exists()
+    table = StockMovement._meta.db_table
+    sql = f"SELECT 1 FROM {table} WHERE reference = %s AND kind = %s LIMIT 1"  # noqa: S608 - the model's table
+    return bool(fetch(sql, [order_number, kind]))

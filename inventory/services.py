@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from inventory import metrics, selectors
@@ -50,7 +50,15 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
-from shop.kernel.db import bulk_update
+from shop.kernel.db import (
+    as_datetime,
+    as_datetime_parameter,
+    as_uuid,
+    as_uuid_parameter,
+    fetch,
+    placeholders,
+    run,
+)
 from shop.kernel.events import publish_many
 from shop.kernel.text import echo
 
@@ -70,6 +78,20 @@ def _lock_reference(reference: str) -> None:
 
 
 @dataclass
+class _Row:
+    """A locked stock row, with what the operations need of its warehouse."""
+
+    id: int
+    sku: str
+    warehouse_id: int
+    on_hand: int
+    reserved: int
+    warehouse_code: str
+    warehouse_active: bool
+    warehouse_priority: int
+
+
+@dataclass
 class _Line:
     id: int
     sku: str
@@ -81,6 +103,57 @@ class _Line:
     done: bool = False
 
 
+# The tables, for the SQL of the hot statements below (every value in them is a parameter).
+_STOCK = StockLevel._meta.db_table
+_WAREHOUSE = Warehouse._meta.db_table
+_RESERVATION = Reservation._meta.db_table
+_LINE = ReservationLine._meta.db_table
+_MOVEMENT = StockMovement._meta.db_table
+
+
+def _lock_rows(skus: list[str]) -> list[_Row]:
+    """
+    Lock the stock rows of ``skus`` (every warehouse) in the fixed order and read them. Written
+    in SQL, as are the other statements of ``_LockedStock``: every checkout and completion runs
+    them, and building them with the ORM cost more than running them.
+    """
+    lock = " FOR NO KEY UPDATE OF s" if connection.vendor == "postgresql" else ""
+    rows = fetch(
+        f"""
+        SELECT s.id, s.sku, s.warehouse_id, s.on_hand, s.reserved, w.code, w.is_active, w.priority
+        FROM {_STOCK} s JOIN {_WAREHOUSE} w ON w.id = s.warehouse_id
+        WHERE s.sku IN ({placeholders(len(skus))})
+        ORDER BY s.sku, s.warehouse_id{lock}
+        """,  # noqa: S608 - the models' tables; every value is a parameter
+        skus,
+    )
+    return [
+        _Row(row_id, sku, warehouse_id, on_hand, reserved, code, bool(active), priority)
+        for row_id, sku, warehouse_id, on_hand, reserved, code, active, priority in rows
+    ]
+
+
+def _lines_on(skus: list[str], now: datetime, reservation_ids: list[uuid.UUID]) -> list[_Line]:
+    """The reservation lines on the stock rows of ``skus`` that have expired or are of ``reservation_ids``."""
+    now_parameter = as_datetime_parameter(now)
+    mine = ""
+    if reservation_ids:
+        mine = f" OR line.reservation_id IN ({placeholders(len(reservation_ids))})"
+    rows = fetch(
+        f"""
+        SELECT line.id, line.sku, line.warehouse_id, line.quantity, line.reservation_id, r.reference,
+               r.expires_at <= %s
+        FROM {_LINE} line JOIN {_RESERVATION} r ON r.id = line.reservation_id
+        WHERE line.sku IN ({placeholders(len(skus))}) AND (r.expires_at <= %s{mine})
+        """,  # noqa: S608 - the models' tables; every value is a parameter
+        [now_parameter, *skus, now_parameter, *(as_uuid_parameter(pk) for pk in reservation_ids)],
+    )
+    return [
+        _Line(line_id, sku, warehouse_id, quantity, as_uuid(reservation_id), reference, bool(expired))
+        for line_id, sku, warehouse_id, quantity, reservation_id, reference, expired in rows
+    ]
+
+
 class _LockedStock:
     """
     The stock rows of some SKUs (every warehouse), locked in the fixed order for the rest of the
@@ -90,57 +163,28 @@ class _LockedStock:
 
     def __init__(self, skus: Iterable[str], *, reservation_ids: Iterable[uuid.UUID] = ()):
         self.skus = sorted(set(skus))
-        levels = []
-        if self.skus:
-            levels = list(
-                StockLevel.objects.select_for_update(no_key=True, of=("self",))
-                .select_related("warehouse")
-                .filter(sku__in=self.skus)
-                .order_by("sku", "warehouse_id")
-            )
+        levels = _lock_rows(self.skus) if self.skus else []
         # Taken after the locks: a line that someone reclaimed before we had them has expired for
         # us too, so what we see on the rows is consistent.
         self.now = timezone.now()
-        self.rows: dict[tuple[str, int], StockLevel] = {(row.sku, row.warehouse_id): row for row in levels}
+        self.rows: dict[tuple[str, int], _Row] = {(row.sku, row.warehouse_id): row for row in levels}
         self._initial = {key: (row.on_hand, row.reserved) for key, row in self.rows.items()}
         self._expired_on_row: dict[tuple[str, int], int] = defaultdict(int)
-        self.lines: list[_Line] = []
-        if self.skus:
-            lines = (
-                ReservationLine.objects.filter(sku__in=self.skus)
-                .filter(
-                    Q(reservation__expires_at__lte=self.now) | Q(reservation_id__in=list(reservation_ids))
-                )
-                .values_list(
-                    "id",
-                    "sku",
-                    "warehouse_id",
-                    "quantity",
-                    "reservation_id",
-                    "reservation__reference",
-                    "reservation__expires_at",
-                )
-            )
-            for line_id, sku, warehouse_id, quantity, reservation_id, reference, expires_at in lines:
-                line = _Line(
-                    line_id, sku, warehouse_id, quantity, reservation_id, reference, expires_at <= self.now
-                )
-                self.lines.append(line)
-                if line.expired:
-                    self._expired_on_row[(sku, warehouse_id)] += quantity
+        self.lines: list[_Line] = _lines_on(self.skus, self.now, list(reservation_ids)) if self.skus else []
+        for line in self.lines:
+            if line.expired:
+                self._expired_on_row[(line.sku, line.warehouse_id)] += line.quantity
         self._movements: dict[tuple, list[int]] = {}
         self._deleted_lines: list[int] = []
         self._reclaimed: set[uuid.UUID] = set()
         self._dropped: set[uuid.UUID] = set()
         self.new_reservation: Reservation | None = None
-        self._new_lines: list[ReservationLine] = []
+        self._new_lines: list[tuple[str, int, int]] = []  # (sku, warehouse id, quantity)
         self._reclaim_expired()
 
     # --- changes ---------------------------------------------------------------------------
 
-    def _move(
-        self, kind: str, row: StockLevel, *, reference: str, on_hand=0, reserved=0, reservation_id=None
-    ):
+    def _move(self, kind: str, row: _Row, *, reference: str, on_hand=0, reserved=0, reservation_id=None):
         row.on_hand += on_hand
         row.reserved += reserved
         deltas = self._movements.setdefault(
@@ -203,16 +247,16 @@ class _LockedStock:
         """Delete these reservations too if they have expired and hold nothing any more."""
         self._reclaimed.update(reservation_ids)
 
-    def _take(self, demand: Mapping[str, int]) -> list[tuple[StockLevel, int]]:
+    def _take(self, demand: Mapping[str, int]) -> list[tuple[_Row, int]]:
         """Where to take ``demand`` from: active warehouses in priority order; all or nothing."""
-        by_sku: dict[str, list[StockLevel]] = defaultdict(list)
+        by_sku: dict[str, list[_Row]] = defaultdict(list)
         for row in self.rows.values():
-            if row.warehouse.is_active:
+            if row.warehouse_active:
                 by_sku[row.sku].append(row)
         takes, shortages = [], []
         for sku in sorted(demand):
             wanted = demand[sku]
-            rows = sorted(by_sku[sku], key=lambda row: (row.warehouse.priority, row.warehouse_id))
+            rows = sorted(by_sku[sku], key=lambda row: (row.warehouse_priority, row.warehouse_id))
             available = sum(row.on_hand - row.reserved for row in rows)
             if available < wanted:
                 shortages.append(Shortage(sku=sku, requested=wanted, available=max(available, 0)))
@@ -240,14 +284,7 @@ class _LockedStock:
             self._move(
                 Kind.RESERVATION, row, reserved=quantity, reference=reference, reservation_id=reservation_id
             )
-            self._new_lines.append(
-                ReservationLine(
-                    reservation_id=reservation_id,
-                    sku=row.sku,
-                    warehouse_id=row.warehouse_id,
-                    quantity=quantity,
-                )
-            )
+            self._new_lines.append((row.sku, row.warehouse_id, quantity))
 
     def allocate(
         self, demand: Mapping[str, int], *, order_number: str, reservation_id: uuid.UUID | None = None
@@ -266,13 +303,24 @@ class _LockedStock:
     def save(self) -> int:
         """Write the changes, the ledger and the events; return how many reservations were deleted."""
         changed = [row for key, row in self.rows.items() if (row.on_hand, row.reserved) != self._initial[key]]
-        if changed:
-            bulk_update(changed, ["on_hand", "reserved"])  # one UPDATE, however many rows
+        if changed:  # one UPDATE, however many rows
+            run(
+                f"UPDATE {_STOCK} SET on_hand = v.column2, reserved = v.column3 "  # noqa: S608 - as above
+                f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(changed))}) AS v "
+                f"WHERE {_STOCK}.id = v.column1",
+                [value for row in changed for value in (row.id, row.on_hand, row.reserved)],
+            )
         if self._deleted_lines:
-            ReservationLine.objects.filter(pk__in=self._deleted_lines).delete()
+            run(
+                f"DELETE FROM {_LINE} WHERE id IN ({placeholders(len(self._deleted_lines))})",  # noqa: S608
+                self._deleted_lines,
+            )
         deleted = 0
         if self._dropped:
-            deleted += Reservation.objects.filter(pk__in=self._dropped).delete()[0]
+            deleted += run(
+                f"DELETE FROM {_RESERVATION} WHERE id IN ({placeholders(len(self._dropped))})",  # noqa: S608
+                [as_uuid_parameter(pk) for pk in self._dropped],
+            )
         candidates = self._reclaimed - self._dropped
         if candidates:
             empty = list(
@@ -285,28 +333,60 @@ class _LockedStock:
                 deleted += Reservation.objects.filter(pk__in=empty).delete()[0]
                 metrics.reservations_expired(len(empty))
         if self.new_reservation is not None:
-            self.new_reservation.save(force_insert=True)
-            ReservationLine.objects.bulk_create(self._new_lines)
+            self._insert_reservation()
         movements = [
-            StockMovement(
-                kind=kind,
-                sku=sku,
-                warehouse_id=warehouse_id,
-                reference=reference,
-                reservation_id=reservation_id,
-                on_hand_delta=on_hand_delta,
-                reserved_delta=reserved_delta,
-                created_at=self.now,
-            )
+            (kind, sku, warehouse_id, reference, reservation_id, on_hand_delta, reserved_delta)
             for (kind, sku, warehouse_id, reference, reservation_id), (on_hand_delta, reserved_delta) in (
                 self._movements.items()
             )
             if on_hand_delta or reserved_delta
         ]
         if movements:
-            StockMovement.objects.bulk_create(movements)
+            now = as_datetime_parameter(self.now)
+            run(
+                f"INSERT INTO {_MOVEMENT} (kind, sku, warehouse_id, reference, reservation_id, "  # noqa: S608
+                "on_hand_delta, reserved_delta, created_at) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(movements)),
+                [
+                    value
+                    for kind, sku, warehouse_id, reference, reservation_id, on_hand, reserved in movements
+                    for value in (
+                        kind,
+                        sku,
+                        warehouse_id,
+                        reference,
+                        as_uuid_parameter(reservation_id),
+                        on_hand,
+                        reserved,
+                        now,
+                    )
+                ],
+            )
         self._publish({row.sku for row in changed})
         return deleted
+
+    def _insert_reservation(self) -> None:
+        reservation = self.new_reservation
+        run(
+            f"INSERT INTO {_RESERVATION} (id, reference, expires_at, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s)",
+            [
+                as_uuid_parameter(reservation.id),
+                reservation.reference,
+                as_datetime_parameter(reservation.expires_at),
+                as_datetime_parameter(reservation.created_at),
+            ],
+        )
+        reservation._state.adding = False  # saved, as the caller sees it
+        run(
+            f"INSERT INTO {_LINE} (reservation_id, sku, warehouse_id, quantity) VALUES "  # noqa: S608
+            + ", ".join(["(%s, %s, %s, %s)"] * len(self._new_lines)),
+            [
+                value
+                for sku, warehouse_id, quantity in self._new_lines
+                for value in (as_uuid_parameter(reservation.id), sku, warehouse_id, quantity)
+            ],
+        )
 
     def _publish(self, skus: set[str]) -> None:
         """
@@ -316,7 +396,7 @@ class _LockedStock:
         """
         rows_by_sku: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for key, row in self.rows.items():
-            if row.sku in skus and row.warehouse.is_active:
+            if row.sku in skus and row.warehouse_active:
                 rows_by_sku[row.sku].append(key)
         events = []
         for sku in sorted(skus):
@@ -337,6 +417,18 @@ class _LockedStock:
 # --- reservations ---------------------------------------------------------------------------
 
 
+def _reservation_of(reference: str) -> tuple[uuid.UUID | None, datetime | None, set[str]]:
+    """The id, expiry and SKUs of the reservation made under ``reference``; ``None``s if there is none."""
+    rows = fetch(
+        f"SELECT r.id, r.expires_at, line.sku FROM {_RESERVATION} r "  # noqa: S608 - as above
+        f"LEFT JOIN {_LINE} line ON line.reservation_id = r.id WHERE r.reference = %s",
+        [reference],
+    )
+    if not rows:
+        return None, None, set()
+    return as_uuid(rows[0][0]), as_datetime(rows[0][1]), {sku for _, _, sku in rows if sku}
+
+
 @transaction.atomic
 def reservation_make(*, reference: str, demand: Mapping[str, int], ttl_seconds: int) -> Reservation:
     """
@@ -344,11 +436,8 @@ def reservation_make(*, reference: str, demand: Mapping[str, int], ttl_seconds: 
     reservation already made under it, all or nothing. Raises ``InsufficientStock``.
     """
     _lock_reference(reference)
-    previous = list(Reservation.objects.filter(reference=reference).values_list("pk", "lines__sku"))
-    previous_id = previous[0][0] if previous else None
-    stock = _LockedStock(
-        {*demand, *(sku for _, sku in previous if sku)}, reservation_ids=[previous_id] if previous_id else []
-    )
+    previous_id, _, previous_skus = _reservation_of(reference)
+    stock = _LockedStock({*demand, *previous_skus}, reservation_ids=[previous_id] if previous_id else [])
     if previous_id is not None:
         stock.release_reservation(previous_id)
     reservation_id = uuid.uuid4()
@@ -362,11 +451,10 @@ def reservation_make(*, reference: str, demand: Mapping[str, int], ttl_seconds: 
 def reservation_release(*, reference: str) -> None:
     """Release the reservation made under ``reference``, if there is one."""
     _lock_reference(reference)
-    rows = list(Reservation.objects.filter(reference=reference).values_list("pk", "lines__sku"))
-    if not rows:
+    reservation_id, _, skus = _reservation_of(reference)
+    if reservation_id is None:
         return
-    reservation_id = rows[0][0]
-    stock = _LockedStock({sku for _, sku in rows if sku}, reservation_ids=[reservation_id])
+    stock = _LockedStock(skus, reservation_ids=[reservation_id])
     stock.release_reservation(reservation_id)
     stock.save()
 
@@ -385,8 +473,8 @@ def reservation_commit(*, reference: str, order_number: str) -> None:
     _lock_reference(reference)
     if selectors.order_has_movements(order_number, Kind.ALLOCATION):
         return
-    header = Reservation.objects.filter(reference=reference).values_list("pk", "expires_at").first()
-    reservation_id, expires_at = header if header else (None, None)
+    reservation_id, expires_at, _ = _reservation_of(reference)
+    header = reservation_id is not None
     reservation_id, demand = selectors.reserved_demand(reservation_id=reservation_id, reference=reference)
     if not demand:
         raise NothingReserved(reference)
@@ -503,7 +591,7 @@ def stock_set_on_hand_many(
         row = stock.rows[(sku, warehouse_id)]
         if on_hand < row.reserved:
             rejected[index] = str(
-                BelowReserved(sku=sku, warehouse=row.warehouse.code, on_hand=on_hand, reserved=row.reserved)
+                BelowReserved(sku=sku, warehouse=row.warehouse_code, on_hand=on_hand, reserved=row.reserved)
             )
             continue
         change = on_hand - row.on_hand

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from checkout.countries import COUNTRY_CODES
 from shop.kernel.http.schema import MoneySerializer
 from shop.kernel.http.serializers import StrictInputSerializer, StrictUUIDField
+from shop.kernel.money import Money
 
 
 class CheckoutCreateInput(StrictInputSerializer):
@@ -105,3 +106,54 @@ class OrderSerializer(serializers.Serializer):
 
 class PlacedOrderSerializer(OrderSerializer):
     access_token = serializers.CharField(help_text="Lets a guest read the order: ?token=<access_token>.")
+
+
+_ADDRESS_FIELDS = ("name", "line1", "line2", "postal_code", "city", "country")
+_DATETIME = serializers.DateTimeField()
+
+
+def _address(address: dict | None) -> dict | None:
+    """``AddressSerializer(address).data`` for a stored address (its fields, ``line2`` defaulting to "")."""
+    if address is None:
+        return None
+    written = {}
+    for key in _ADDRESS_FIELDS:
+        value = address.get(key, "" if key == "line2" else None)
+        if value is not None or key in address:
+            written[key] = None if value is None else str(value)
+    return written
+
+
+def order_representation(data: dict) -> dict:
+    """
+    ``OrderSerializer(data).data`` (``PlacedOrderSerializer`` when ``data`` has an
+    ``access_token``), written directly: every completion answers with it. The serializers stay
+    the documented shape; tests/checkout/test_checkout.py checks that both write the same.
+    """
+    written = {
+        "number": str(data["number"]),
+        "status": str(data["status"]),
+        "lines": [
+            {
+                "sku": str(line["sku"]),
+                "name": str(line["name"]),
+                "quantity": int(line["quantity"]),
+                "unit_price": Money(line["unit_price"]["amount"], line["unit_price"]["currency"]).as_dict(),
+                "line_total": Money(line["line_total"]["amount"], line["line_total"]["currency"]).as_dict(),
+            }
+            for line in data["lines"]
+        ],
+        **{
+            name: Money(data[name]["amount"], data[name]["currency"]).as_dict()
+            for name in ("subtotal", "shipping_cost", "total")
+        },
+        "email": str(data["email"]),
+        "shipping_address": _address(data["shipping_address"]),
+        "shipping_method": str(data["shipping_method"]),
+        "created_at": _DATETIME.to_representation(data["created_at"]),
+        "erp_reference": str(data["erp_reference"]),
+        "cancelable": bool(data["cancelable"]),
+    }
+    if "access_token" in data:
+        written["access_token"] = str(data["access_token"])
+    return written

@@ -20,6 +20,7 @@ from checkout.rest_api.serializers import (
     OrderSerializer,
     PlacedOrderSerializer,
     ShippingMethodSerializer,
+    order_representation,
 )
 from shop.kernel.http.pagination import KeysetPagination, Ordering
 from shop.kernel.http.problems import Problem, problem_for
@@ -106,9 +107,9 @@ def order_data(order: Order, *, access_token: str | None = None, lines=None) -> 
         "erp_reference": order.erp_reference,
         "cancelable": services.order_is_cancelable(order),
     }
-    if access_token is None:
-        return OrderSerializer(data).data
-    return PlacedOrderSerializer({**data, "access_token": access_token}).data
+    if access_token is not None:
+        data["access_token"] = access_token
+    return order_representation(data)
 
 
 def _checkout_or_404(request, checkout_id) -> Checkout:

@@ -17,7 +17,9 @@ transaction, that sends the values separately (server-side binding, arrays in bi
 ``bulk_update`` writes fields of many rows with one such statement.
 """
 
+import datetime
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -35,6 +37,13 @@ def fetch(sql: str, params: Sequence = ()) -> list[tuple]:
         return cursor.fetchall()
 
 
+def run(sql: str, params: Sequence = ()) -> int:
+    """Run one write on the default connection (``%s`` placeholders), in its transaction; rows changed."""
+    with default_connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 def placeholders(count: int) -> str:
     """``%s, %s, …`` for an ``IN (…)`` of ``count`` values."""
     return ", ".join(["%s"] * count)
@@ -50,6 +59,27 @@ def as_decimal(value) -> Decimal | None:
 def as_datetime_parameter(value):
     """A datetime as the default connection takes it in a parameter (naive UTC on SQLite)."""
     return default_connection.ops.adapt_datetimefield_value(value)
+
+
+def as_datetime(value) -> datetime.datetime | None:
+    """A datetime column's value as an aware datetime (SQLite gives naive UTC, or text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
+def as_uuid_parameter(value: uuid.UUID | None):
+    """A UUID as the default connection takes it in a parameter (32 hex digits on SQLite)."""
+    if value is None or default_connection.features.has_native_uuid_field:
+        return value
+    return value.hex
+
+
+def as_uuid(value) -> uuid.UUID | None:
+    """A UUID column's value as ``uuid.UUID`` (SQLite gives its 32 hex digits)."""
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 class _LoggedCursor(psycopg.Cursor):

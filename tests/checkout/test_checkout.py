@@ -420,3 +420,48 @@ class TestCrashAfterTheOrder:
             .status_code
             == 200
         )
+
+
+def test_the_direct_writer_of_an_order_writes_what_its_documented_serializers_write(client):
+    from checkout.models import Order
+    from checkout.rest_api.serializers import OrderSerializer, PlacedOrderSerializer, order_representation
+    from checkout.rest_api.views import order_data
+    from checkout.services import order_is_cancelable
+
+    sku, other = stocked_skus(5, 3, price="12.50")
+    checkout = ready_checkout(client, {sku: 2, other: 1})
+    placed = complete(client, checkout["id"]).json()
+    order = Order.objects.get(number=placed["number"])
+    lines = list(order.lines.all())
+    shown = {
+        "number": order.number,
+        "status": order.status,
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": {"amount": line.unit_price, "currency": order.currency},
+                "line_total": {"amount": line.line_total, "currency": order.currency},
+            }
+            for line in lines
+        ],
+        **{
+            name: {"amount": getattr(order, name), "currency": order.currency}
+            for name in ("subtotal", "shipping_cost", "total")
+        },
+        "email": order.email,
+        "shipping_address": order.shipping_address,
+        "shipping_method": order.shipping_method,
+        "created_at": order.created_at,
+        "erp_reference": order.erp_reference,
+        "cancelable": order_is_cancelable(order),
+    }
+
+    assert order_representation(shown) == OrderSerializer(shown).data == order_data(order)
+    with_token = {**shown, "access_token": "t0k3n"}
+    assert order_representation(with_token) == PlacedOrderSerializer(with_token).data
+    assert placed == {**order_data(order), "access_token": placed["access_token"]}
+    without_line2 = {**shown, "shipping_address": {k: v for k, v in ADDRESS.items() if k != "line2"}}
+    assert order_representation(without_line2) == OrderSerializer(without_line2).data
+    assert order_representation(without_line2)["shipping_address"]["line2"] == ""

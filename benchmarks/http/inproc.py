@@ -1,0 +1,172 @@
+"""
+One request type through Django's WSGI handler in this process, without a server, a network or a
+load generator: the web worker's own CPU per request, and where it goes. What the 2026-12-07
+rounds of docs/PERFORMANCE.md were measured with; run it on the benchmark's database (seeded by
+``make bench``, or ``manage.py seed_demo``) with the stack's settings and no load besides:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/shop_bench REDIS_URL=redis://127.0.0.1:6379/13 \\
+        .venv/bin/python -m benchmarks.http.inproc complete --n 300 [--profile out.pstats]
+
+Kinds: ``complete`` (a prepared checkout's completion), ``checkout`` (checkout create from a cart
+of 3 lines), ``add`` (a line added to a cart), ``purchase`` (the 9 requests of the benchmark's
+whole purchase). What a request needs is prepared outside the timed part; the timed part is the
+handler's call alone, CPU time of this process (``time.process_time``), so PostgreSQL's and
+Redis's own work is not in it. Prints one JSON object: median and p90 milliseconds per request,
+and the statements per request.
+"""
+
+import argparse
+import cProfile
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+
+ADDRESS = {
+    "name": "Bench Buyer",
+    "line1": "1 Main St",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.base")
+    os.environ.setdefault("SECRET_KEY", "inproc-benchmark-" + "x" * 40)
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    os.environ.setdefault("THROTTLE_ANON", "100000000/min")
+    os.environ.setdefault("THROTTLE_USER", "100000000/min")
+    import django
+
+    django.setup()
+
+
+class Shop:
+    def __init__(self, skus: list[str]):
+        from django.test import Client
+
+        self.client = Client(HTTP_HOST="127.0.0.1")
+        self.skus = skus
+
+    def call(self, method: str, path: str, body=None, headers=None):
+        kwargs = {"content_type": "application/json"} if body is not None else {}
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+        response = getattr(self.client, method.lower())("/api/v1" + path, headers=headers or {}, **kwargs)
+        if response.status_code >= 400:
+            raise SystemExit(f"{method} {path}: {response.status_code} {response.content[:300]!r}")
+        return response
+
+    def cart(self, lines: int = 3) -> str:
+        token = self.call("POST", "/carts/", {}).json()["token"]
+        for sku in random.sample(self.skus, lines):
+            self.call("POST", f"/carts/{token}/lines/", {"sku": sku, "quantity": 1})
+        return token
+
+    def prepared(self) -> str:
+        checkout = self.call("POST", "/checkouts/", {"cart_token": self.cart()}).json()["id"]
+        details = {"email": "buyer@example.com", "shipping_address": ADDRESS, "shipping_method": "standard"}
+        self.call("PATCH", f"/checkouts/{checkout}/", details)
+        return checkout
+
+    def complete(self, checkout: str):
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        return lambda: self.call(
+            "POST", f"/checkouts/{checkout}/complete/", {"payment_token": "tok_success"}, key
+        )
+
+
+def _skus(n: int = 2000) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT v.sku FROM catalog_variant v JOIN catalog_product p ON p.id = v.product_id "
+            "JOIN inventory_stocklevel s ON s.sku = v.sku "
+            "WHERE v.is_active AND p.is_active AND s.on_hand - s.reserved > 1000 ORDER BY v.sku LIMIT %s",
+            [n],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("kind", choices=["complete", "checkout", "add", "purchase"])
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--profile", help="write a cProfile of the timed calls here")
+    args = parser.parse_args(argv)
+    _setup()
+    from django.db import connection
+
+    shop = Shop(_skus())
+    if len(shop.skus) < 10:
+        raise SystemExit("Not enough SKUs with stock: seed the database and top up its stock first.")
+
+    def prepare():
+        if args.kind == "complete":
+            return [shop.complete(shop.prepared())]
+        if args.kind == "checkout":
+            token = shop.cart()
+            return [lambda: shop.call("POST", "/checkouts/", {"cart_token": token})]
+        if args.kind == "add":
+            token = shop.call("POST", "/carts/", {}).json()["token"]
+            sku = random.choice(shop.skus)  # noqa: S311 - a sample, not a secret
+            return [lambda: shop.call("POST", f"/carts/{token}/lines/", {"sku": sku, "quantity": 1})]
+        return [lambda: _purchase(shop)]
+
+    profile = cProfile.Profile(time.process_time) if args.profile else None
+    times, statements = [], []
+    counted = [0]
+
+    def count(execute, sql, params, many, context):  # cheaper than the debug cursor's log
+        counted[0] += 1
+        return execute(sql, params, many, context)
+
+    for i in range(args.warmup + args.n):
+        calls = prepare()
+        counted[0] = 0
+        with connection.execute_wrapper(count):
+            started = time.process_time()
+            if profile and i >= args.warmup:
+                profile.enable()
+            for call in calls:
+                call()
+            if profile and i >= args.warmup:
+                profile.disable()
+            elapsed = time.process_time() - started
+        if i >= args.warmup:
+            times.append(elapsed * 1000)
+            statements.append(counted[0])
+    if profile:
+        profile.dump_stats(args.profile)
+    times.sort()
+    result = {
+        "kind": args.kind,
+        "n": args.n,
+        "cpu_ms_median": round(statistics.median(times), 2),
+        "cpu_ms_p90": round(times[int(len(times) * 0.9)], 2),
+        "statements": statistics.median(statements),
+    }
+    print(json.dumps(result))
+    return result
+
+
+def _purchase(shop: Shop) -> None:
+    token = shop.cart()
+    checkout = shop.call("POST", "/checkouts/", {"cart_token": token}).json()["id"]
+    shop.call("PATCH", f"/checkouts/{checkout}/", {"email": "buyer@example.com", "shipping_address": ADDRESS})
+    shop.call("GET", f"/checkouts/{checkout}/shipping-methods/")
+    shop.call("PATCH", f"/checkouts/{checkout}/", {"shipping_method": "standard"})
+    shop.complete(checkout)()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
