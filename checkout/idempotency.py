@@ -16,11 +16,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from checkout.errors import KeyReused, RequestInProgress
 from checkout.models import IdempotencyRecord
+from shop.kernel.db import as_datetime_parameter, fetch, run
+
+# The claim and the stored answer are written in SQL (the model's table, every value a
+# parameter): every completion runs both.
+_TABLE = IdempotencyRecord._meta.db_table
+_BODY = IdempotencyRecord._meta.get_field("response_body")
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,16 @@ def begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | Repl
         KeyReused: the key was used with another body.
         RequestInProgress: a request with this key is running.
     """
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=fingerprint)
-    except IntegrityError:
-        pass
+    now = timezone.now()
+    claimed = fetch(  # one statement, no savepoint: concurrent claims meet at the unique constraint
+        f'INSERT INTO {_TABLE} (scope, "key", request_hash, created_at) VALUES (%s, %s, %s, %s) '  # noqa: S608
+        'ON CONFLICT (scope, "key") DO NOTHING RETURNING id',
+        [scope, key, fingerprint, as_datetime_parameter(now)],
+    )
+    if claimed:
+        return IdempotencyRecord(
+            pk=claimed[0][0], scope=scope, key=key, request_hash=fingerprint, created_at=now
+        )
     record = IdempotencyRecord.objects.get(scope=scope, key=key)
     if record.request_hash != fingerprint:
         raise KeyReused(key)
@@ -65,8 +76,9 @@ def begin(*, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | Repl
 
 def finish(record: IdempotencyRecord, *, status: int, body: Any) -> None:
     """Store the response to replay for this key."""
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        response_status=status, response_body=body, finished_at=timezone.now()
+    run(
+        f"UPDATE {_TABLE} SET response_status = %s, response_body = %s, finished_at = %s WHERE id = %s",  # noqa: S608
+        [status, _BODY.get_db_prep_save(body, connection), as_datetime_parameter(timezone.now()), record.pk],
     )
 
 

@@ -70,11 +70,13 @@ def as_datetime(value) -> datetime.datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
 
 
-def as_uuid_parameter(value: uuid.UUID | None):
-    """A UUID as the default connection takes it in a parameter (32 hex digits on SQLite)."""
-    if value is None or default_connection.features.has_native_uuid_field:
-        return value
-    return value.hex
+def as_uuid_parameter(value: uuid.UUID | str | None):
+    """A UUID (or its text) as the default connection takes it in a parameter (32 hex digits on SQLite)."""
+    if value is None:
+        return None
+    if not isinstance(value, uuid.UUID):
+        value = uuid.UUID(str(value))
+    return value if default_connection.features.has_native_uuid_field else value.hex
 
 
 def as_uuid(value) -> uuid.UUID | None:
