@@ -145,7 +145,9 @@ def checkout_update(
         CheckoutNotOpen: the checkout is being completed or is completed.
         UnknownShippingMethod: the shipping method is not offered for the address's country.
     """
-    checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
+    checkout = selectors.checkout_by_id(checkout.pk, lock=True)
+    if checkout is None:
+        raise Checkout.DoesNotExist
     if checkout.status != Checkout.Status.OPEN:
         raise CheckoutNotOpen(checkout.status)
     if email is not None:

@@ -124,6 +124,42 @@ def _address(address: dict | None) -> dict | None:
     return written
 
 
+def _money(value: dict | None) -> dict | None:
+    return None if value is None else Money(value["amount"], value["currency"]).as_dict()
+
+
+def _lines(lines) -> list[dict]:
+    return [
+        {
+            "sku": str(line["sku"]),
+            "name": str(line["name"]),
+            "quantity": int(line["quantity"]),
+            "unit_price": _money(line["unit_price"]),
+            "line_total": _money(line["line_total"]),
+        }
+        for line in lines
+    ]
+
+
+def checkout_representation(data: dict) -> dict:
+    """
+    ``CheckoutSerializer(data).data``, written directly: every checkout request answers with it.
+    The serializer stays the documented shape; tests/checkout/test_checkout.py checks that both
+    write the same.
+    """
+    return {
+        "id": str(data["id"]),
+        "lines": _lines(data["lines"]),
+        "subtotal": _money(data["subtotal"]),
+        "shipping_method": None if data["shipping_method"] is None else str(data["shipping_method"]),
+        "shipping_cost": _money(data["shipping_cost"]),
+        "total": _money(data["total"]),
+        "email": None if data["email"] is None else str(data["email"]),
+        "shipping_address": _address(data["shipping_address"]),
+        "expires_at": _DATETIME.to_representation(data["expires_at"]),
+    }
+
+
 def order_representation(data: dict) -> dict:
     """
     ``OrderSerializer(data).data`` (``PlacedOrderSerializer`` when ``data`` has an
@@ -133,20 +169,10 @@ def order_representation(data: dict) -> dict:
     written = {
         "number": str(data["number"]),
         "status": str(data["status"]),
-        "lines": [
-            {
-                "sku": str(line["sku"]),
-                "name": str(line["name"]),
-                "quantity": int(line["quantity"]),
-                "unit_price": Money(line["unit_price"]["amount"], line["unit_price"]["currency"]).as_dict(),
-                "line_total": Money(line["line_total"]["amount"], line["line_total"]["currency"]).as_dict(),
-            }
-            for line in data["lines"]
-        ],
-        **{
-            name: Money(data[name]["amount"], data[name]["currency"]).as_dict()
-            for name in ("subtotal", "shipping_cost", "total")
-        },
+        "lines": _lines(data["lines"]),
+        "subtotal": _money(data["subtotal"]),
+        "shipping_cost": _money(data["shipping_cost"]),
+        "total": _money(data["total"]),
         "email": str(data["email"]),
         "shipping_address": _address(data["shipping_address"]),
         "shipping_method": str(data["shipping_method"]),

@@ -20,6 +20,7 @@ from checkout.rest_api.serializers import (
     OrderSerializer,
     PlacedOrderSerializer,
     ShippingMethodSerializer,
+    checkout_representation,
     order_representation,
 )
 from shop.kernel.http.pagination import KeysetPagination, Ordering
@@ -57,7 +58,7 @@ def _money(money):
 
 def checkout_data(checkout: Checkout) -> dict:
     priced = pricing.price_checkout(checkout)
-    return CheckoutSerializer(
+    return checkout_representation(
         {
             "id": checkout.id,
             "lines": [
@@ -78,7 +79,7 @@ def checkout_data(checkout: Checkout) -> dict:
             "shipping_address": checkout.shipping_address,
             "expires_at": checkout.expires_at,
         }
-    ).data
+    )
 
 
 def order_data(order: Order, *, access_token: str | None = None, lines=None) -> dict:

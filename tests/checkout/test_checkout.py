@@ -465,3 +465,45 @@ def test_the_direct_writer_of_an_order_writes_what_its_documented_serializers_wr
     without_line2 = {**shown, "shipping_address": {k: v for k, v in ADDRESS.items() if k != "line2"}}
     assert order_representation(without_line2) == OrderSerializer(without_line2).data
     assert order_representation(without_line2)["shipping_address"]["line2"] == ""
+
+
+def test_the_direct_writer_of_a_checkout_writes_what_its_documented_serializer_writes(client):
+    from checkout import pricing
+    from checkout.models import Checkout
+    from checkout.rest_api.serializers import CheckoutSerializer, checkout_representation
+
+    def shown(checkout: Checkout) -> dict:
+        priced = pricing.price_checkout(checkout)
+        money = lambda value: None if value is None else {"amount": value.amount, "currency": value.currency}  # noqa: E731
+        return {
+            "id": checkout.id,
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "unit_price": money(line.unit_price),
+                    "line_total": money(line.line_total),
+                }
+                for line in priced.lines
+            ],
+            "subtotal": money(priced.subtotal),
+            "shipping_method": checkout.shipping_method or None,
+            "shipping_cost": money(priced.shipping_cost),
+            "total": money(priced.total),
+            "email": checkout.email or None,
+            "shipping_address": checkout.shipping_address,
+            "expires_at": checkout.expires_at,
+        }
+
+    sku, other = stocked_skus(5, 3, price="12.50")
+    token = cart_with(client, {sku: 2})
+    started = client.post("/api/v1/checkouts/", {"cart_token": token}, format="json").json()
+    fresh = shown(Checkout.objects.get(pk=started["id"]))
+    assert fresh["shipping_cost"] is None and fresh["email"] is None and fresh["shipping_address"] is None
+    assert checkout_representation(fresh) == CheckoutSerializer(fresh).data == started
+
+    ready = ready_checkout(client, {sku: 1, other: 2})
+    complete_one = shown(Checkout.objects.get(pk=ready["id"]))
+    assert complete_one["shipping_cost"] is not None
+    assert checkout_representation(complete_one) == CheckoutSerializer(complete_one).data == ready
