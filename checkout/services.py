@@ -380,6 +380,14 @@ def _place_order(
 # --- orders -------------------------------------------------------------------------------
 
 
+def _locked(order: Order) -> Order:
+    """The order read again under a row lock (``Order.DoesNotExist`` if it went)."""
+    locked = selectors.order_by_number(order.number, lock=True)
+    if locked is None:
+        raise Order.DoesNotExist(order.number)
+    return locked
+
+
 @transaction.atomic
 def order_transition(*, order: Order, status: str, erp_reference: str | None = None) -> Order:
     """
@@ -388,7 +396,7 @@ def order_transition(*, order: Order, status: str, erp_reference: str | None = N
     Raises:
         IllegalTransition: the machine has no such step from the current status.
     """
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = _locked(order)
     if status == order.status:
         return order
     if status not in TRANSITIONS[order.status]:
@@ -421,7 +429,7 @@ def order_cancel(*, order: Order) -> Order:
         NotCancelable: the order was handed over to fulfilment, or is shipped or done
             (``FulfilmentStarted``: its hand-over has begun). Canceling a canceled order is fine.
     """
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = _locked(order)
     if order.status != Order.Status.CANCELED:
         if order.handover_started_at is not None:
             raise FulfilmentStarted(order.status)
@@ -443,7 +451,7 @@ def order_handover_begin(*, order: Order) -> Order:
         OrderCanceled: the order is canceled: it must not be handed over.
         IllegalTransition: the order is not paid.
     """
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = _locked(order)
     if order.status in (Order.Status.HANDED_OVER, Order.Status.SHIPPED, Order.Status.COMPLETED):
         return order
     if order.status == Order.Status.CANCELED:
@@ -459,7 +467,7 @@ def order_handover_begin(*, order: Order) -> Order:
 @transaction.atomic
 def order_handover_abandon(*, order: Order) -> Order:
     """The ERP refused the paid ``order`` (it does not have it): it can be canceled again."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = _locked(order)
     if order.status == Order.Status.PAID and order.handover_started_at is not None:
         order.handover_started_at = None
         order.save(update_fields=["handover_started_at", "updated_at"])

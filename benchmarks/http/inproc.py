@@ -9,10 +9,11 @@ rounds of docs/PERFORMANCE.md were measured with; run it on the benchmark's data
 
 Kinds: ``complete`` (a prepared checkout's completion), ``checkout`` (checkout create from a cart
 of 3 lines), ``add`` (a line added to a cart), ``purchase`` (the 9 requests of the benchmark's
-whole purchase). What a request needs is prepared outside the timed part; the timed part is the
-handler's call alone, CPU time of this process (``time.process_time``), so PostgreSQL's and
-Redis's own work is not in it. Prints one JSON object: median and p90 milliseconds per request,
-and the statements per request.
+whole purchase), ``handover`` (the worker's task for a placed order, with its first ERP attempt:
+start ``manage.py run_erp_simulator`` and set ``ERP_URL``). What a request needs is prepared
+outside the timed part; the timed part is the handler's call alone, CPU time of this process
+(``time.process_time``), so PostgreSQL's and Redis's own work is not in it. Prints one JSON
+object: median and p90 milliseconds per request, and the statements per request.
 """
 
 import argparse
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("kind", choices=["complete", "checkout", "add", "purchase"])
+    parser.add_argument("kind", choices=["complete", "checkout", "add", "purchase", "handover"])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--profile", help="write a cProfile of the timed calls here")
@@ -120,6 +121,8 @@ def main(argv: list[str] | None = None) -> dict:
             token = shop.call("POST", "/carts/", {}).json()["token"]
             sku = random.choice(shop.skus)  # noqa: S311 - a sample, not a secret
             return [lambda: shop.call("POST", f"/carts/{token}/lines/", {"sku": sku, "quantity": 1})]
+        if args.kind == "handover":
+            return [_handover(shop)]
         return [lambda: _purchase(shop)]
 
     profile = cProfile.Profile(time.process_time) if args.profile else None
@@ -157,6 +160,23 @@ def main(argv: list[str] | None = None) -> dict:
     }
     print(json.dumps(result))
     return result
+
+
+def _handover(shop: Shop):
+    """
+    An order placed (untimed), then its ``OrderPlaced`` handled as a worker of the ``erp`` queue
+    handles it (the task run here, its hand-over's first attempt included, against the ERP
+    simulator at ``ERP_URL``): the worker's CPU per order, less Celery's own.
+    """
+    from celery import current_app
+
+    from shop.kernel.models import OutboxMessage
+
+    number = shop.complete(shop.prepared())().json()["number"]
+    row = OutboxMessage.objects.filter(event_type="checkout.OrderPlaced", payload__number=number).get()
+    OutboxMessage.objects.filter(pk=row.pk).update(sent_at=row.occurred_at)  # not relayed again
+    task = current_app.tasks["integrations.erp_record_handover"]
+    return lambda: task.apply(kwargs={"envelope": row.envelope()}).get()
 
 
 def _purchase(shop: Shop) -> None:
