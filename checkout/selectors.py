@@ -20,6 +20,13 @@ def checkout_by_id(checkout_id, *, lock: bool = False) -> Checkout | None:
     return next(iter(Checkout.objects.raw(sql, [as_uuid_parameter(checkout_id)])), None)
 
 
+def open_checkouts_of(cart_token) -> list[Checkout]:
+    """The open checkouts of the cart ``cart_token``, locked ``FOR UPDATE`` (inside a transaction)."""
+    suffix = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT * FROM {Checkout._meta.db_table} WHERE cart_token = %s AND status = %s{suffix}"  # noqa: S608
+    return list(Checkout.objects.raw(sql, [as_uuid_parameter(cart_token), Checkout.Status.OPEN]))
+
+
 def checkout_for(checkout_id, customer_id: int | None) -> Checkout | None:
     """The checkout if this customer (or a guest, for a guest checkout) may see it."""
     checkout = checkout_by_id(checkout_id)

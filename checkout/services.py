@@ -102,9 +102,7 @@ def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
     if not cart.lines:
         raise EmptyCart
     lines = [{"sku": line.sku, "quantity": line.quantity} for line in cart.lines]
-    for earlier in Checkout.objects.select_for_update().filter(
-        cart_token=cart.token, status=Checkout.Status.OPEN
-    ):
+    for earlier in selectors.open_checkouts_of(cart.token):
         inventory_api.release(reference=str(earlier.id))
         earlier.status = Checkout.Status.ABANDONED
         earlier.save(update_fields=["status", "updated_at"])
@@ -125,7 +123,7 @@ def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
         ttl_seconds=settings.CHECKOUT_RESERVATION_TTL,
     )
     checkout.expires_at = reservation.expires_at
-    checkout.full_clean()
+    checkout.full_clean(validate_unique=False, validate_constraints=False)  # a new id: nothing to look up
     checkout.save(force_insert=True)
     return checkout
 
