@@ -45,7 +45,7 @@ from inventory import api as inventory_api
 from inventory.data import Shortage, StockLine
 from shop.accounts import api as accounts_api
 from shop.kernel import logcontext
-from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, run
+from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, insert_unless_conflict, run
 from shop.kernel.events import publish, publish_many
 from shop.kernel.money import Money
 
@@ -298,13 +298,10 @@ def _place_order(
     )
     for attempt in range(3):
         order.number = _new_order_number()
-        try:
-            with transaction.atomic():
-                order.save(force_insert=True)
+        if insert_unless_conflict(order):  # a taken number or checkout: no row, no savepoint
             break
-        except IntegrityError:
-            if Order.objects.filter(checkout_id=checkout.id).exists() or attempt == 2:
-                raise
+        if Order.objects.filter(checkout_id=checkout.id).exists() or attempt == 2:
+            raise IntegrityError(f"An order of checkout {checkout.id} exists, or no free order number.")
     logcontext.bind(order_number=order.number)  # the request's log records and tasks from here on
     lines = [
         OrderLine(

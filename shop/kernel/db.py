@@ -44,6 +44,31 @@ def run(sql: str, params: Sequence = ()) -> int:
         return cursor.rowcount
 
 
+def insert_unless_conflict(obj: Model) -> bool:
+    """
+    Insert ``obj`` (a new instance) with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` its
+    primary key, and set it: True if the row went in, False if it met a unique constraint (then
+    nothing was written). No savepoint is needed to go on after a conflict, as it is after the
+    ``IntegrityError`` of ``save()``. Fields are prepared as ``save()`` prepares them
+    (``auto_now_add`` included); no signals, no validation.
+    """
+    meta = obj._meta
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not (field.primary_key and field.db_returning)]
+    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    rows = fetch(
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
+        f"VALUES ({placeholders(len(fields))}) ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}",
+        values,
+    )
+    if not rows:
+        return False
+    obj.pk = rows[0][0]
+    obj._state.adding = False
+    return True
+
+
 def placeholders(count: int) -> str:
     """``%s, %s, …`` for an ``IN (…)`` of ``count`` values."""
     return ", ".join(["%s"] * count)

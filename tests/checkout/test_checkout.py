@@ -507,3 +507,22 @@ def test_the_direct_writer_of_a_checkout_writes_what_its_documented_serializer_w
     complete_one = shown(Checkout.objects.get(pk=ready["id"]))
     assert complete_one["shipping_cost"] is not None
     assert checkout_representation(complete_one) == CheckoutSerializer(complete_one).data == ready
+
+
+def test_an_order_number_already_taken_is_drawn_again_without_losing_the_order(client, monkeypatch):
+    from checkout import services
+    from checkout.models import Order
+
+    sku, other = stocked_skus(5, 5)
+    first = complete(client, ready_checkout(client, {sku: 1})["id"]).json()["number"]
+    drawn = iter([first, first, "261207-FRESH001"])
+    monkeypatch.setattr(services, "_new_order_number", lambda: next(drawn))
+
+    placed = complete(client, ready_checkout(client, {other: 2})["id"], key="key-2")
+
+    assert placed.status_code == 201, placed.content
+    assert placed.json()["number"] == "261207-FRESH001"
+    order = Order.objects.get(number="261207-FRESH001")
+    assert [(line.sku, line.quantity) for line in order.lines.all()] == [(other, 2)]
+    assert Order.objects.get(number=first).lines.get().sku == sku
+    assert inventory_api.get_availability(skus=[other])[other].on_hand == 3

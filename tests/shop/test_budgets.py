@@ -87,7 +87,7 @@ BUDGETS: dict[str, Budget] = {
     "checkout_create": Budget(19, 2, 1, 18, 4),  # the relay asked for on commit: SET NX mark, LPUSH
     "checkout_update": Budget(8, 1, 0, 8, 3),  # PATCH e-mail, address, shipping method
     "checkout_shipping_methods": Budget(2, 1, 0, 2, 3),
-    "checkout_complete": Budget(34, 2, 1, 33, 4),  # 10 of the SQL are SAVEPOINT/RELEASE; relay as above
+    "checkout_complete": Budget(32, 2, 1, 31, 4),  # 8 of the SQL are SAVEPOINT/RELEASE; relay as above
     "order_read": Budget(2, 1, 0, 2, 3),  # a guest with X-Order-Token
 }
 # Every request above also passes the anonymous throttle (the customer's counts signed-in customers
