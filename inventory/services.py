@@ -55,6 +55,7 @@ from shop.kernel.db import (
     as_datetime_parameter,
     as_uuid,
     as_uuid_parameter,
+    bound_cursor,
     fetch,
     placeholders,
     run,
@@ -152,6 +153,28 @@ def _lines_on(skus: list[str], now: datetime, reservation_ids: list[uuid.UUID]) 
         _Line(line_id, sku, warehouse_id, quantity, as_uuid(reservation_id), reference, bool(expired))
         for line_id, sku, warehouse_id, quantity, reservation_id, reference, expired in rows
     ]
+
+
+def _update_rows(rows: list[_Row]) -> None:
+    """
+    Write the counters of ``rows`` with one UPDATE, however many. On PostgreSQL the values travel
+    as three arrays bound on the server (a stock feed's chunk changes a thousand rows, whose values
+    Django's client-side binding would quote one by one); elsewhere as a ``VALUES`` list.
+    """
+    if connection.vendor == "postgresql":
+        with bound_cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_STOCK} AS t SET on_hand = v.on_hand, reserved = v.reserved "  # noqa: S608 - as above
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, on_hand, reserved) "
+                "WHERE t.id = v.id",
+                [[row.id for row in rows], [row.on_hand for row in rows], [row.reserved for row in rows]],
+            )
+        return
+    run(
+        f"UPDATE {_STOCK} SET on_hand = v.column2, reserved = v.column3 "  # noqa: S608 - as above
+        f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(rows))}) AS v WHERE {_STOCK}.id = v.column1",
+        [value for row in rows for value in (row.id, row.on_hand, row.reserved)],
+    )
 
 
 class _LockedStock:
@@ -303,13 +326,8 @@ class _LockedStock:
     def save(self) -> int:
         """Write the changes, the ledger and the events; return how many reservations were deleted."""
         changed = [row for key, row in self.rows.items() if (row.on_hand, row.reserved) != self._initial[key]]
-        if changed:  # one UPDATE, however many rows
-            run(
-                f"UPDATE {_STOCK} SET on_hand = v.column2, reserved = v.column3 "  # noqa: S608 - as above
-                f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(changed))}) AS v "
-                f"WHERE {_STOCK}.id = v.column1",
-                [value for row in changed for value in (row.id, row.on_hand, row.reserved)],
-            )
+        if changed:
+            _update_rows(changed)
         if self._deleted_lines:
             run(
                 f"DELETE FROM {_LINE} WHERE id IN ({placeholders(len(self._deleted_lines))})",  # noqa: S608
