@@ -118,19 +118,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return a
 
 
-def prepared_count(rates: list[float], duration: int, fixed: int = 0) -> int:
+def prepared_count(rates: list[float], duration: int, fixed: int = 0, *, per_second_cap: int = 40) -> int:
     """
     How many checkouts (the shop's) or baskets (Oscar's) to prepare for a completion run: ``fixed``
     if set; before a first run the lab's 600 for 15 s (40 a second); then a fifth more than the best
-    rate so far completes in ``duration`` (at least 100, at most the lab's), so that a run does
-    not run out and no repetition spends a minute preparing what it never completes.
+    rate so far completes in ``duration`` (at least 100, at most ``per_second_cap`` a second: the
+    lab's 40 for Oscar's baskets, more for the shop's checkouts once it completes faster), so that
+    a run does not run out and no repetition spends a minute preparing what it never completes.
     """
     if fixed:
         return fixed
-    cap = duration * 40
     if not rates:
-        return cap
-    return max(100, min(cap, math.ceil(max(rates) * duration * 1.2)))
+        return duration * 40
+    return max(100, min(duration * per_second_cap, math.ceil(max(rates) * duration * 1.2)))
 
 
 class Bench:
@@ -318,7 +318,9 @@ class Bench:
                 SKUS_FILE=str(self.files / "skus.txt"),
             )
         if "checkout" in paths:
-            prepared = prepared_count(self.completion_rates["shop"], self.a.duration, self.a.prepared)
+            prepared = prepared_count(
+                self.completion_rates["shop"], self.a.duration, self.a.prepared, per_second_cap=200
+            )
             rate = self.shop_purchases("shop checkout completion (prepared)", rep, prepared=prepared)
             self.completion_rates["shop"].append(rate)
         if "purchase" in paths:

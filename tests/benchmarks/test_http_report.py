@@ -141,6 +141,10 @@ def test_prepared_checkouts_follow_the_best_rate_within_the_labs_bounds():
     assert prepared_count([1.0], 15) == 100  # at least 100
     assert prepared_count([20.0], 3) == 100
     assert prepared_count([20.0], 15, fixed=250) == 250
+    # the shop's checkouts: more than the lab's cap once the shop completes faster than 40 a second
+    assert prepared_count([45.0], 15, per_second_cap=200) == 810
+    assert prepared_count([], 15, per_second_cap=200) == 600
+    assert prepared_count([500.0], 15, per_second_cap=200) == 3000
 
 
 def test_percentiles_are_those_of_the_labs_checkout_client():
