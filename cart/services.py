@@ -27,7 +27,7 @@ from cart.models import MAX_QUANTITY, Cart, CartLine
 from catalog import api as catalog_api
 from inventory import api as inventory_api
 from inventory.data import Shortage
-from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, fetch, placeholders, run
+from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, fetch, placeholders, run, update_rows
 
 
 def _validate(instance: Model, *, exclude: tuple[str, ...] = ()) -> None:
@@ -265,17 +265,13 @@ def cart_remove_ordered(*, token: uuid.UUID, ordered: Mapping[str, int]) -> None
     ):
         left = quantity - ordered[sku]
         if left > 0:
-            kept.extend((line_id, left))
+            kept.append((line_id, left))
         else:
             gone.append(line_id)
     if gone:
         run(f"DELETE FROM {line} WHERE id IN ({placeholders(len(gone))})", gone)  # noqa: S608
     if kept:
-        run(
-            f"UPDATE {line} SET quantity = v.column2 "  # noqa: S608
-            f"FROM (VALUES {', '.join(['(%s, %s)'] * (len(kept) // 2))}) AS v WHERE {line}.id = v.column1",
-            kept,
-        )
+        update_rows(line, ("quantity",), kept)
 
 
 # --- retention ------------------------------------------------------------------------------

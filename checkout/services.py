@@ -45,7 +45,7 @@ from inventory import api as inventory_api
 from inventory.data import Shortage, StockLine
 from shop.accounts import api as accounts_api
 from shop.kernel import logcontext
-from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, insert_unless_conflict, run
+from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, insert_rows, insert_unless_conflict, run
 from shop.kernel.events import publish, publish_many
 from shop.kernel.money import Money
 
@@ -314,16 +314,11 @@ def _place_order(
         )
         for line in pricing.lines
     ]
-    if lines:  # one INSERT in SQL: the ORM's bulk_create cost more to build than to run
-        run(
-            f"INSERT INTO {OrderLine._meta.db_table} (order_id, sku, name, quantity, unit_price, line_total) "  # noqa: S608
-            f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(lines))}",
-            [
-                value
-                for line in lines
-                for value in (order.pk, line.sku, line.name, line.quantity, line.unit_price, line.line_total)
-            ],
-        )
+    insert_rows(  # one INSERT in SQL: the ORM's bulk_create cost more to build than to run
+        OrderLine._meta.db_table,
+        ("order_id", "sku", "name", "quantity", "unit_price", "line_total"),
+        [(order.pk, line.sku, line.name, line.quantity, line.unit_price, line.line_total) for line in lines],
+    )
     inventory_api.commit(reference=str(checkout.id), order_number=order.number)
     publish_many(
         [

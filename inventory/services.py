@@ -57,8 +57,10 @@ from shop.kernel.db import (
     as_uuid_parameter,
     bound_cursor,
     fetch,
+    insert_rows,
     placeholders,
     run,
+    update_rows,
 )
 from shop.kernel.events import publish_many
 from shop.kernel.text import echo
@@ -110,6 +112,10 @@ _WAREHOUSE = Warehouse._meta.db_table
 _RESERVATION = Reservation._meta.db_table
 _LINE = ReservationLine._meta.db_table
 _MOVEMENT = StockMovement._meta.db_table
+_MOVEMENT_COLUMNS = (
+    "kind", "sku", "warehouse_id", "reference", "reservation_id",
+    "on_hand_delta", "reserved_delta", "created_at",
+)  # fmt: skip
 
 
 def _lock_rows(skus: list[str]) -> list[_Row]:
@@ -170,11 +176,7 @@ def _update_rows(rows: list[_Row]) -> None:
                 [[row.id for row in rows], [row.on_hand for row in rows], [row.reserved for row in rows]],
             )
         return
-    run(
-        f"UPDATE {_STOCK} SET on_hand = v.column2, reserved = v.column3 "  # noqa: S608 - as above
-        f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(rows))}) AS v WHERE {_STOCK}.id = v.column1",
-        [value for row in rows for value in (row.id, row.on_hand, row.reserved)],
-    )
+    update_rows(_STOCK, ("on_hand", "reserved"), [(row.id, row.on_hand, row.reserved) for row in rows])
 
 
 class _LockedStock:
@@ -352,58 +354,36 @@ class _LockedStock:
                 metrics.reservations_expired(len(empty))
         if self.new_reservation is not None:
             self._insert_reservation()
-        movements = [
-            (kind, sku, warehouse_id, reference, reservation_id, on_hand_delta, reserved_delta)
-            for (kind, sku, warehouse_id, reference, reservation_id), (on_hand_delta, reserved_delta) in (
-                self._movements.items()
-            )
-            if on_hand_delta or reserved_delta
-        ]
-        if movements:
-            now = as_datetime_parameter(self.now)
-            run(
-                f"INSERT INTO {_MOVEMENT} (kind, sku, warehouse_id, reference, reservation_id, "  # noqa: S608
-                "on_hand_delta, reserved_delta, created_at) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(movements)),
-                [
-                    value
-                    for kind, sku, warehouse_id, reference, reservation_id, on_hand, reserved in movements
-                    for value in (
-                        kind,
-                        sku,
-                        warehouse_id,
-                        reference,
-                        as_uuid_parameter(reservation_id),
-                        on_hand,
-                        reserved,
-                        now,
-                    )
-                ],
-            )
+        now, moves = as_datetime_parameter(self.now), self._movements.items()
+        insert_rows(  # the ledger: one INSERT, none when nothing moved
+            _MOVEMENT,
+            _MOVEMENT_COLUMNS,
+            [
+                (kind, sku, warehouse, reference, as_uuid_parameter(reservation), on_hand, reserved, now)
+                for (kind, sku, warehouse, reference, reservation), (on_hand, reserved) in moves
+                if on_hand or reserved
+            ],
+        )
         self._publish({row.sku for row in changed})
         return deleted
 
     def _insert_reservation(self) -> None:
         reservation = self.new_reservation
-        run(
-            f"INSERT INTO {_RESERVATION} (id, reference, expires_at, created_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s)",
-            [
-                as_uuid_parameter(reservation.id),
-                reservation.reference,
-                as_datetime_parameter(reservation.expires_at),
-                as_datetime_parameter(reservation.created_at),
-            ],
+        reservation_id = as_uuid_parameter(reservation.id)
+        expires_at, created_at = (
+            as_datetime_parameter(reservation.expires_at),
+            as_datetime_parameter(reservation.created_at),
+        )
+        insert_rows(
+            _RESERVATION,
+            ("id", "reference", "expires_at", "created_at"),
+            [(reservation_id, reservation.reference, expires_at, created_at)],
         )
         reservation._state.adding = False  # saved, as the caller sees it
-        run(
-            f"INSERT INTO {_LINE} (reservation_id, sku, warehouse_id, quantity) VALUES "  # noqa: S608
-            + ", ".join(["(%s, %s, %s, %s)"] * len(self._new_lines)),
-            [
-                value
-                for sku, warehouse_id, quantity in self._new_lines
-                for value in (as_uuid_parameter(reservation.id), sku, warehouse_id, quantity)
-            ],
+        insert_rows(
+            _LINE,
+            ("reservation_id", "sku", "warehouse_id", "quantity"),
+            [(reservation_id, *line) for line in self._new_lines],  # (sku, warehouse id, quantity)
         )
 
     def _publish(self, skus: set[str]) -> None:

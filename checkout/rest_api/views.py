@@ -56,36 +56,40 @@ def _money(money):
     return None if money is None else {"amount": money.amount, "currency": money.currency}
 
 
-def checkout_data(checkout: Checkout) -> dict:
+def checkout_fields(checkout: Checkout) -> dict:
+    """The checkout priced, as ``CheckoutSerializer`` takes it (what ``checkout_data`` writes)."""
     priced = pricing.price_checkout(checkout)
-    return checkout_representation(
-        {
-            "id": checkout.id,
-            "lines": [
-                {
-                    "sku": line.sku,
-                    "name": line.name,
-                    "quantity": line.quantity,
-                    "unit_price": _money(line.unit_price),
-                    "line_total": _money(line.line_total),
-                }
-                for line in priced.lines
-            ],
-            "subtotal": _money(priced.subtotal),
-            "shipping_method": checkout.shipping_method or None,
-            "shipping_cost": _money(priced.shipping_cost),
-            "total": _money(priced.total),
-            "email": checkout.email or None,
-            "shipping_address": checkout.shipping_address,
-            "expires_at": checkout.expires_at,
-        }
-    )
+    return {
+        "id": checkout.id,
+        "lines": [
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price),
+                "line_total": _money(line.line_total),
+            }
+            for line in priced.lines
+        ],
+        "subtotal": _money(priced.subtotal),
+        "shipping_method": checkout.shipping_method or None,
+        "shipping_cost": _money(priced.shipping_cost),
+        "total": _money(priced.total),
+        "email": checkout.email or None,
+        "shipping_address": checkout.shipping_address,
+        "expires_at": checkout.expires_at,
+    }
 
 
-def order_data(order: Order, *, access_token: str | None = None, lines=None) -> dict:
-    """The order as the API shows it; ``lines`` if the caller has them (else they are read)."""
+def checkout_data(checkout: Checkout) -> dict:
+    """The checkout as the API shows it."""
+    return checkout_representation(checkout_fields(checkout))
+
+
+def order_fields(order: Order, *, lines=None) -> dict:
+    """The order as ``OrderSerializer`` takes it; ``lines`` if the caller has them (else they are read)."""
     currency = order.currency
-    data = {
+    return {
         "number": order.number,
         "status": order.status,
         "lines": [
@@ -108,6 +112,11 @@ def order_data(order: Order, *, access_token: str | None = None, lines=None) -> 
         "erp_reference": order.erp_reference,
         "cancelable": services.order_is_cancelable(order),
     }
+
+
+def order_data(order: Order, *, access_token: str | None = None, lines=None) -> dict:
+    """The order as the API shows it (with its ``access_token`` for the answer of a completion)."""
+    data = order_fields(order, lines=lines)
     if access_token is not None:
         data["access_token"] = access_token
     return order_representation(data)

@@ -44,6 +44,48 @@ def run(sql: str, params: Sequence = ()) -> int:
         return cursor.rowcount
 
 
+#: The most parameters one statement of ``insert_rows``/``update_rows`` carries: below SQLite's
+#: limit (32,766), so that a big chunk is split into several statements instead of refused.
+MAX_PARAMETERS = 30_000
+
+
+def _batches(rows: Sequence[Sequence], width: int) -> Iterator[Sequence[Sequence]]:
+    size = max(MAX_PARAMETERS // width, 1)
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """
+    Insert ``rows`` (values in the order of ``columns``, already prepared for the connection: see
+    ``as_uuid_parameter``, ``as_datetime_parameter``) into ``table`` with one multi-row INSERT
+    (more only past ``MAX_PARAMETERS``). For the hot paths' writes, where building them with the
+    ORM's ``bulk_create`` cost more than running them. No signals, no defaults: every column
+    without a database default must be given.
+    """
+    row = f"({placeholders(len(columns))})"
+    for batch in _batches(rows, len(columns)):
+        run(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * len(batch))}",  # noqa: S608
+            [value for values in batch for value in values],
+        )
+
+
+def update_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """
+    Set ``columns`` of rows of ``table`` by their ``id``: each of ``rows`` is ``(id, *values)``.
+    One ``UPDATE … FROM (VALUES …)`` (more only past ``MAX_PARAMETERS``), on PostgreSQL and SQLite.
+    """
+    assignments = ", ".join(f"{column} = v.column{index}" for index, column in enumerate(columns, start=2))
+    row = f"({placeholders(len(columns) + 1)})"
+    for batch in _batches(rows, len(columns) + 1):
+        run(
+            f"UPDATE {table} SET {assignments} "  # noqa: S608 - callers pass their models' names
+            f"FROM (VALUES {', '.join([row] * len(batch))}) AS v WHERE {table}.id = v.column1",
+            [value for values in batch for value in values],
+        )
+
+
 def insert_unless_conflict(obj: Model) -> bool:
     """
     Insert ``obj`` (a new instance) with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` its

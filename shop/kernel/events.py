@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop.kernel import handoff, logcontext
-from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, placeholders, run
+from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, insert_rows
 
 _EVENT_TYPES: dict[str, type["Event"]] = {}
 OUTBOX_COPY_MIN_EVENTS = 100  # publish_many writes this many events or more with COPY on PostgreSQL
@@ -179,15 +179,13 @@ def _insert_into_outbox(rows: list[tuple[str, int, str]], now: datetime.datetime
     from shop.kernel.models import OutboxMessage
 
     occurred_at = as_datetime_parameter(now)
-    values = []
-    for event_type, version, payload in rows:
-        event_id = as_uuid_parameter(uuid.uuid4())
-        values += [event_id, event_type, version, payload, occurred_at, 0, "", 0, request_id]
-    row = f"({placeholders(len(_OUTBOX_COLUMNS))})"
-    run(
-        f"INSERT INTO {OutboxMessage._meta.db_table} ({', '.join(_OUTBOX_COLUMNS)}) "  # noqa: S608 - the model's table
-        f"VALUES {', '.join([row] * len(rows))}",
-        values,
+    insert_rows(
+        OutboxMessage._meta.db_table,
+        _OUTBOX_COLUMNS,
+        [
+            (as_uuid_parameter(uuid.uuid4()), event_type, version, payload, occurred_at, 0, "", 0, request_id)
+            for event_type, version, payload in rows
+        ],
     )
 
 

@@ -94,3 +94,27 @@ def test_bound_statements_are_counted_like_any_other():
         assert cursor.fetchone() == (42,)
 
     assert [query["sql"] for query in queries] == ["SELECT %s::int + 1 -- bound on the server"]
+
+
+def test_insert_rows_and_update_rows_write_many_rows_in_batches_under_the_parameter_limit(monkeypatch):
+    from shop.kernel import db
+
+    table = ProcessedEvent._meta.db_table
+    now = db.as_datetime_parameter(timezone.now())
+    monkeypatch.setattr(db, "MAX_PARAMETERS", 30)  # 10 rows of 3 values a statement
+    rows = [(f"00000000-0000-0000-0000-{number:012d}", "many", now) for number in range(1, 26)]
+    rows = [(db.as_uuid_parameter(event_id), consumer, at) for event_id, consumer, at in rows]
+
+    with CaptureQueriesContext(connection) as inserted:
+        db.insert_rows(table, ("event_id", "consumer", "processed_at"), rows)
+    assert len([query for query in inserted if query["sql"].startswith("INSERT")]) == 3  # 10 + 10 + 5
+    written = ProcessedEvent.objects.filter(consumer="many").order_by("id")
+    assert [str(event.event_id)[-2:] for event in written] == [f"{number:02d}" for number in range(1, 26)]
+
+    ids = [event.pk for event in written]
+    with CaptureQueriesContext(connection) as updated:
+        db.update_rows(table, ("consumer",), [(pk, f"row-{index}") for index, pk in enumerate(ids)])
+    assert len([query for query in updated if query["sql"].startswith("UPDATE")]) == 2  # 15 + 10
+    consumers = ProcessedEvent.objects.filter(pk__in=ids).order_by("id").values_list("consumer", flat=True)
+    assert list(consumers) == [f"row-{index}" for index in range(25)]
+    db.insert_rows(table, ("event_id", "consumer", "processed_at"), [])  # nothing to write: no statement
