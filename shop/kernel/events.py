@@ -24,7 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from shop.kernel import handoff, logcontext
+from shop.kernel import handoff, logcontext, subscriptions
 from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, insert_rows
 
 _EVENT_TYPES: dict[str, type["Event"]] = {}
@@ -124,7 +124,8 @@ def _restore(hint: Any, value: Any) -> Any:
 
 def publish(event: Event) -> None:
     """
-    Write ``event`` to the outbox in the current transaction and relay it after commit.
+    Write ``event`` to the outbox in the current transaction and relay it after commit (when a
+    subscription wants it: see ``publish_many``).
 
     Raises:
         TypeError: if ``event`` is not an ``Event`` or its payload is not JSON-serialisable.
@@ -137,6 +138,10 @@ def publish_many(events: Iterable[Event]) -> None:
     Write ``events`` to the outbox, in order, in the current transaction: one INSERT, or on
     PostgreSQL one ``COPY`` from ``OUTBOX_COPY_MIN_EVENTS`` events on (bulk changes such as a
     price import, where it is several times faster than an INSERT of the same rows).
+
+    An event that no subscription wants (``shop.kernel.subscriptions.wanted``: an order's status
+    change other than a cancellation, a stock change that flips no flag) is stored sent and
+    handled, as the relay would mark it; a relay is asked for on commit only when one is wanted.
 
     Raises:
         TypeError: if one is not an ``Event`` or its payload is not JSON-serialisable (then none
@@ -153,7 +158,9 @@ def publish_many(events: Iterable[Event]) -> None:
             payload = event.to_json()
         except (TypeError, ValueError) as exc:  # ValueError: NaN or infinity, which JSON cannot carry
             raise TypeError(f"{type(event).__name__} is not JSON-serialisable: {exc}") from exc
-        rows.append((event.event_type, event.version, payload))
+        rows.append(
+            (event.event_type, event.version, payload, subscriptions.wanted(event.event_type, payload))
+        )
     if not rows:
         return
     connection = transaction.get_connection()
@@ -161,16 +168,21 @@ def publish_many(events: Iterable[Event]) -> None:
         _copy_to_outbox(connection, rows, now, request_id)
     else:
         _insert_into_outbox(rows, now, request_id)
-    _relay_on_commit()
+    if any(row[3] for row in rows):
+        _relay_on_commit()
+
+
+#: (event type, version, payload as JSON text, whether a subscription wants it)
+_Row = tuple[str, int, str, bool]
 
 
 _OUTBOX_COLUMNS = (
     "event_id", "event_type", "version", "payload", "occurred_at",
-    "attempts", "last_error", "redeliveries", "request_id",
+    "attempts", "last_error", "redeliveries", "request_id", "sent_at", "handled_at",
 )  # fmt: skip
 
 
-def _insert_into_outbox(rows: list[tuple[str, int, str]], now: datetime.datetime, request_id: str) -> None:
+def _insert_into_outbox(rows: list[_Row], now: datetime.datetime, request_id: str) -> None:
     """
     Write outbox rows with one INSERT, in SQL: every order's completion publishes, and building
     the statement with the ORM cost more than running it. The payload goes as the JSON text
@@ -183,15 +195,24 @@ def _insert_into_outbox(rows: list[tuple[str, int, str]], now: datetime.datetime
         OutboxMessage._meta.db_table,
         _OUTBOX_COLUMNS,
         [
-            (as_uuid_parameter(uuid.uuid4()), event_type, version, payload, occurred_at, 0, "", 0, request_id)
-            for event_type, version, payload in rows
+            (
+                as_uuid_parameter(uuid.uuid4()),
+                event_type,
+                version,
+                payload,
+                occurred_at,
+                0,
+                "",
+                0,
+                request_id,
+                *((None, None) if wanted else (occurred_at, occurred_at)),
+            )
+            for event_type, version, payload, wanted in rows
         ],
     )
 
 
-def _copy_to_outbox(
-    connection, rows: list[tuple[str, int, str]], now: datetime.datetime, request_id: str
-) -> None:
+def _copy_to_outbox(connection, rows: list[_Row], now: datetime.datetime, request_id: str) -> None:
     """
     Write outbox rows with PostgreSQL's ``COPY``: no statement to build, no parameter to quote.
     The rows get the ids of their order, as the INSERT would give them, so the relay keeps it.
@@ -201,8 +222,11 @@ def _copy_to_outbox(
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
     statement = f"COPY {table} ({', '.join(_OUTBOX_COLUMNS)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for event_type, version, payload in rows:
-            copy.write_row((uuid.uuid4(), event_type, version, payload, now, 0, "", 0, request_id))
+        for event_type, version, payload, wanted in rows:
+            done = None if wanted else now
+            copy.write_row(
+                (uuid.uuid4(), event_type, version, payload, now, 0, "", 0, request_id, done, done)
+            )
 
 
 #: The relay's task (``shop.kernel.tasks.relay_outbox``), asked for on commit by name.

@@ -1,10 +1,10 @@
 """
-Subscribers: the registry of the Celery tasks each event type is delivered to, and the inbox that
-runs a handler at most once per event.
+Subscribers: the Celery tasks that handle events, and the inbox that runs a handler at most once
+per event.
 
-A context declares a subscriber in its ``handlers.py`` with ``event_handler``; the relay
-(``shop.kernel.outbox``) reads the registry (``subscribers``) to send each outbox row to its
-tasks, and the task runs the handler through ``consume_once``, whose inbox row
+A context declares a subscriber in its ``handlers.py`` with ``event_handler``, which records the
+subscription (``shop.kernel.subscriptions``, the registry the relay and publication read); the
+task runs the handler through ``consume_once``, whose inbox row
 (``ProcessedEvent``) commits with the handler's writes. Publishing is ``shop.kernel.events``.
 """
 
@@ -15,31 +15,9 @@ from celery import shared_task
 from django.db import IntegrityError, transaction
 
 from shop.kernel.events import Event
+from shop.kernel.subscriptions import Accepts, subscribe
 
 logger = logging.getLogger(__name__)
-
-Payload = dict
-Accepts = Callable[[Payload], bool]
-_SUBSCRIBERS: dict[str, dict[str, Accepts | None]] = {}
-
-
-def subscribe(event_cls: type[Event], task_name: str, *, when: Accepts | None = None) -> None:
-    """
-    Deliver the events of ``event_cls`` to the Celery task named ``task_name``: every one, or
-    those whose payload ``when`` accepts.
-    """
-    _SUBSCRIBERS.setdefault(event_cls.event_type, {})[task_name] = when
-
-
-def subscribers(event_type: str, payload: Payload | None = None) -> list[str]:
-    """
-    Return the names of the tasks an event of ``event_type`` goes to, in a stable order: those
-    whose ``when`` accepts ``payload`` (all of them without a payload).
-    """
-    subscribed = _SUBSCRIBERS.get(event_type, {})
-    return sorted(
-        name for name, when in subscribed.items() if when is None or payload is None or when(payload)
-    )
 
 
 def event_handler(
@@ -66,7 +44,7 @@ def event_handler(
                 return False
             return consume_once(consumer=name, envelope=envelope, handler=fn, event_cls=event_cls)
 
-        subscribe(event_cls, name, when=when)
+        subscribe(event_cls.event_type, name, when=when)
         task.handler = fn
         return task
 

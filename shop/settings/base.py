@@ -453,6 +453,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # stops them; unacknowledged tasks then go back to the queue (late acknowledgement).
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=30.0)
 CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+# Database connections in the workers follow Django's request rule (CONN_MAX_AGE, CONN_HEALTH_CHECKS),
+# applied around every task by shop/celery.py; celery's own Django fix-up would otherwise close
+# them before and after each task (a new PostgreSQL connection, a backend process forked, for
+# every event). It still closes them every CELERY_DB_REUSE_MAX tasks.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -9,7 +9,7 @@ from catalog.handlers import on_stock_changed
 from catalog.models import Product, Variant
 from inventory import api
 from shop.kernel.models import OutboxMessage
-from shop.kernel.subscribers import subscribers
+from shop.kernel.subscriptions import subscribers
 from tests.catalog.factories import sellable_product
 from tests.inventory.factories import expire, lines, stock
 

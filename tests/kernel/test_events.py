@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from catalog.events import PriceChanged, ProductChanged
 from catalog.models import Category, Product
 from catalog.services import category_create, price_set, product_create, variant_create
-from shop.kernel import events
+from shop.kernel import events, outbox, subscriptions
 from shop.kernel.events import Event, publish
 from shop.kernel.models import OutboxMessage, ProcessedEvent
 from shop.kernel.subscribers import consume_once
@@ -63,6 +63,19 @@ def published_envelope(event: Event) -> dict:
     with transaction.atomic():
         publish(event)
     return OutboxMessage.objects.latest("id").envelope()
+
+
+@pytest.fixture
+def subscribed(monkeypatch):
+    """``subscribed(EventClass, ...)``: for the test, a subscription (a task never run) wants these."""
+
+    def subscribe(*event_classes: type[Event]) -> None:
+        for event_cls in event_classes:
+            monkeypatch.setitem(
+                subscriptions._SUBSCRIPTIONS, event_cls.event_type, {"tests.kernel.never_run": None}
+            )
+
+    return subscribe
 
 
 @pytest.fixture
@@ -115,13 +128,13 @@ def test_a_committed_change_writes_exactly_one_outbox_row(variant, django_captur
     assert row.event_type == "catalog.PriceChanged"
     assert row.version == PriceChanged.version == 1
     assert row.payload == {"sku": "HAM-1", "currency": "EUR", "amount": "12.50", "previous_amount": None}
-    assert row.sent_at is None
     assert row.attempts == 0
     assert row.event_id is not None
-    # The fixture's events (same test transaction) already asked for a relay on commit; this one
-    # adds no second trigger, but one is pending.
+    # No subscription wants a price change: the row is stored sent and handled, as the relay
+    # would mark it, and no relay is asked for (nor was one by the fixture's product events).
+    assert row.sent_at == row.handled_at == row.occurred_at
     assert relay_triggers(callbacks) == 0
-    assert relay_triggers(callback for _, callback, _ in connection.run_on_commit) == 1
+    assert relay_triggers(callback for _, callback, _ in connection.run_on_commit) == 0
 
     envelope = row.envelope()
     assert envelope["id"] == str(row.event_id)
@@ -140,26 +153,53 @@ def test_a_changed_price_publishes_the_previous_amount(variant):
 
 def test_several_events_in_one_transaction_trigger_one_relay(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        publish(OutboxProbe(label="first"))
+        category = category_create(name="Tools", slug="tools")
+        publish(OutboxProbe(label="second"))
+        product_create(name="Hammer", slug="hammer", category=category)
+
+    rows = OutboxMessage.objects.order_by("id")
+    assert [(row.event_type, row.sent_at is None) for row in rows] == [
+        ("tests.kernel.OutboxProbe", True),
+        ("tests.kernel.OutboxProbe", True),
+        ("catalog.ProductChanged", False),  # nobody's: stored handled
+    ]
+    assert relay_triggers(callbacks) == 1
+
+
+def test_events_no_subscription_wants_are_stored_handled_and_ask_no_relay(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         category = category_create(name="Tools", slug="tools")
         product = product_create(name="Hammer", slug="hammer", category=category)
         variant = variant_create(product=product, sku="HAM-1", name="Hammer")
         price_set(variant=variant, currency="EUR", amount=Decimal("12.50"))
 
-    assert list(OutboxMessage.objects.order_by("id").values_list("event_type", "payload__change")) == [
+    rows = list(OutboxMessage.objects.order_by("id"))
+    assert [(row.event_type, row.payload.get("change")) for row in rows] == [
         ("catalog.ProductChanged", "created"),
         ("catalog.ProductChanged", "updated"),
         ("catalog.PriceChanged", None),
     ]
-    assert relay_triggers(callbacks) == 1
+    assert all(row.sent_at == row.handled_at == row.occurred_at for row in rows)
+    assert relay_triggers(callbacks) == 0
+    assert outbox.relay() == 0  # nothing left for it
 
 
+@pytest.mark.parametrize("wanted", [True, False], ids=["wanted", "nobody's"])
 @pytest.mark.parametrize(
     "count",
     [events.OUTBOX_COPY_MIN_EVENTS - 1, events.OUTBOX_COPY_MIN_EVENTS, 1500],
     ids=["insert", "copy-threshold", "copy-1500"],
 )
-def test_publish_many_writes_every_event_in_order_with_one_relay(count, django_capture_on_commit_callbacks):
-    """On PostgreSQL from the threshold on the rows are written by COPY; the result is the same."""
+def test_publish_many_writes_every_event_in_order_with_one_relay(
+    count, wanted, subscribed, django_capture_on_commit_callbacks
+):
+    """
+    On PostgreSQL from the threshold on the rows are written by COPY; the result is the same.
+    Events nobody wants are written sent and handled, and ask for no relay.
+    """
+    if wanted:
+        subscribed(RichEvent)
     batch = [
         RichEvent(
             order_id=uuid.uuid4(),
@@ -177,12 +217,14 @@ def test_publish_many_writes_every_event_in_order_with_one_relay(count, django_c
 
     rows = list(OutboxMessage.objects.order_by("id"))
     assert [RichEvent.from_payload(row.envelope()["payload"]) for row in rows] == batch
-    assert {(row.event_type, row.version, row.attempts, row.last_error, row.sent_at) for row in rows} == {
-        ("tests.kernel.RichEvent", 1, 0, "", None)
+    assert {(row.event_type, row.version, row.attempts, row.last_error) for row in rows} == {
+        ("tests.kernel.RichEvent", 1, 0, "")
     }
     assert len({row.event_id for row in rows}) == count
     assert len({row.occurred_at for row in rows}) == 1
-    assert relay_triggers(callbacks) == 1
+    done = None if wanted else rows[0].occurred_at
+    assert {(row.sent_at, row.handled_at) for row in rows} == {(done, done)}
+    assert relay_triggers(callbacks) == (1 if wanted else 0)
 
 
 def test_events_copied_in_a_rolled_back_savepoint_are_gone(django_capture_on_commit_callbacks):
@@ -242,7 +284,8 @@ def test_publish_refuses_what_is_not_an_event(not_an_event, django_capture_on_co
     [{1, 2}, object(), b"bytes", float("nan"), [Decimal("1"), float("inf")]],
     ids=["set", "object", "bytes", "nan", "infinity-in-list"],
 )
-def test_publish_refuses_a_payload_json_cannot_carry(value, django_capture_on_commit_callbacks):
+def test_publish_refuses_a_payload_json_cannot_carry(value, subscribed, django_capture_on_commit_callbacks):
+    subscribed(LooseEvent)
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         with pytest.raises(TypeError, match="not JSON-serialisable"):
             publish(LooseEvent(value=value))

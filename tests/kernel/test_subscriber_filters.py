@@ -12,7 +12,7 @@ from checkout.events import OrderStatusChanged
 from shop.kernel import outbox
 from shop.kernel.events import publish
 from shop.kernel.models import OutboxMessage, ProcessedEvent
-from shop.kernel.subscribers import subscribers
+from shop.kernel.subscriptions import subscribers
 from tests.kernel.brokers import intercept
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -84,10 +84,10 @@ BUDGETS: dict[str, Budget] = {
     "cart_read": Budget(3, 1, 0, 3, 3),  # the cart, its lines, one catalog lookup
     "cart_add_new_line": Budget(7, 1, 0, 7, 3),  # find+lock+touch, lines, quote, stock, write; no re-read
     "cart_add_existing_line": Budget(7, 1, 0, 7, 3),
-    "checkout_create": Budget(19, 2, 1, 18, 4),  # the relay asked for on commit: SET NX mark, LPUSH
+    "checkout_create": Budget(19, 1, 0, 18, 3),  # its StockChanged events flip no flag: no relay asked
     "checkout_update": Budget(8, 1, 0, 8, 3),  # PATCH e-mail, address, shipping method
     "checkout_shipping_methods": Budget(2, 1, 0, 2, 3),
-    "checkout_complete": Budget(32, 2, 1, 31, 4),  # 8 of the SQL are SAVEPOINT/RELEASE; relay as above
+    "checkout_complete": Budget(32, 2, 1, 31, 4),  # 8 SAVEPOINT/RELEASE; its OrderPlaced: SET NX, LPUSH
     "order_read": Budget(2, 1, 0, 2, 3),  # a guest with X-Order-Token
 }
 # Every request above also passes the anonymous throttle (the customer's counts signed-in customers

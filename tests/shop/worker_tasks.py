@@ -21,3 +21,13 @@ def hold(seconds: float, started_path: str) -> None:
 def mark(path: str) -> None:
     """Write ``path``: the task ran."""
     Path(path).write_text(str(time.time()))
+
+
+@shared_task(name="tests.shop.database_backend", ignore_result=True)
+def database_backend(path: str) -> None:
+    """Write ``path``: the process id of the PostgreSQL backend serving this task's connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        Path(path).write_text(str(cursor.fetchone()[0]))
