@@ -8,7 +8,7 @@ rounds of docs/PERFORMANCE.md were measured with; run it on the benchmark's data
         .venv/bin/python -m benchmarks.http.inproc complete --n 300 [--profile out.pstats]
 
 Kinds: ``complete`` (a prepared checkout's completion), ``checkout`` (checkout create from a cart
-of 3 lines), ``add`` (a line added to a cart), ``purchase`` (the 9 requests of the benchmark's
+of 3 lines), ``add`` (a line added to a cart), ``purchase`` (the 7 requests of the benchmark's
 whole purchase), ``handover`` (the worker's task for a placed order, with its first ERP attempt:
 start ``manage.py run_erp_simulator`` and set ``ERP_URL``). What a request needs is prepared
 outside the timed part; the timed part is the handler's call alone, CPU time of this process
@@ -180,12 +180,7 @@ def _handover(shop: Shop):
 
 
 def _purchase(shop: Shop) -> None:
-    token = shop.cart()
-    checkout = shop.call("POST", "/checkouts/", {"cart_token": token}).json()["id"]
-    shop.call("PATCH", f"/checkouts/{checkout}/", {"email": "buyer@example.com", "shipping_address": ADDRESS})
-    shop.call("GET", f"/checkouts/{checkout}/shipping-methods/")
-    shop.call("PATCH", f"/checkouts/{checkout}/", {"shipping_method": "standard"})
-    shop.complete(checkout)()
+    shop.complete(shop.prepared())()
 
 
 if __name__ == "__main__":
