@@ -46,7 +46,11 @@ def begin_handover(*, number: str) -> OrderSummary:
         OrderCanceled: the order was canceled first; it must not be sent.
         IllegalTransition: the order is not paid.
     """
-    return _summary(services.order_handover_begin(order=_order(number)))
+    try:
+        status, erp_reference = services.order_handover_take(number=number)
+    except Order.DoesNotExist:
+        raise UnknownOrder(number) from None
+    return OrderSummary(number=number, status=status, erp_reference=erp_reference)
 
 
 def abandon_handover(*, number: str) -> OrderSummary:
@@ -67,10 +71,11 @@ def mark_handed_over(*, number: str, erp_reference: str) -> OrderSummary:
         UnknownOrder: no order has ``number``.
         IllegalTransition: the order is canceled (or not paid).
     """
-    order = services.order_transition(
-        order=_order(number), status=Order.Status.HANDED_OVER, erp_reference=erp_reference
-    )
-    return _summary(order)
+    try:
+        status, reference = services.order_mark_handed_over(number=number, erp_reference=erp_reference)
+    except Order.DoesNotExist:
+        raise UnknownOrder(number) from None
+    return OrderSummary(number=number, status=status, erp_reference=reference)
 
 
 CHECKOUT_OUTCOMES = ("completed", "completing", "open", "expired", "abandoned")

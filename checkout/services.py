@@ -45,7 +45,14 @@ from inventory import api as inventory_api
 from inventory.data import Shortage, StockLine
 from shop.accounts import api as accounts_api
 from shop.kernel import logcontext
-from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, insert_rows, insert_unless_conflict, run
+from shop.kernel.db import (
+    as_datetime_parameter,
+    as_uuid_parameter,
+    fetch,
+    insert_rows,
+    insert_unless_conflict,
+    run,
+)
 from shop.kernel.events import publish, publish_many
 from shop.kernel.money import Money
 
@@ -452,6 +459,70 @@ def order_handover_begin(*, order: Order) -> Order:
         order.handover_started_at = timezone.now()
         order.save(update_fields=["handover_started_at", "updated_at"])
     return order
+
+
+# Every order's hand-over runs the two steps below; each is one conditional UPDATE in SQL on the
+# usual path (a paid order, taken once; then handed over once), where the rules above took a read,
+# a locked read and the ORM's save. The UPDATE takes the row lock as the locked read does, so a
+# cancel and a hand-over still exclude each other: after a concurrent cancel commits, PostgreSQL
+# evaluates the condition again (status = paid) and the UPDATE changes nothing. Any other case
+# (the order canceled, taken or handed over already, unknown) goes through the rules above.
+
+
+def order_handover_take(*, number: str) -> tuple[str, str]:
+    """
+    ``order_handover_begin`` of the order ``number``: its (status, ERP reference) once taken.
+
+    Raises:
+        Order.DoesNotExist: no order has ``number``.
+        OrderCanceled, IllegalTransition: as ``order_handover_begin``.
+    """
+    now = as_datetime_parameter(timezone.now())
+    taken = fetch(
+        f"UPDATE {_ORDERS} SET handover_started_at = %s, updated_at = %s "  # noqa: S608 - the model's table
+        "WHERE number = %s AND status = %s AND handover_started_at IS NULL RETURNING erp_reference",
+        [now, now, number, Order.Status.PAID],
+    )
+    if taken:
+        return Order.Status.PAID, taken[0][0]
+    order = selectors.order_by_number(number)
+    if order is None:
+        raise Order.DoesNotExist(number)
+    order = order_handover_begin(order=order)
+    return order.status, order.erp_reference
+
+
+def order_mark_handed_over(*, number: str, erp_reference: str) -> tuple[str, str]:
+    """
+    ``order_transition`` of the order ``number`` to ``handed_over`` with ``erp_reference``, and its
+    ``OrderStatusChanged``: its (status, ERP reference) then.
+
+    Raises:
+        Order.DoesNotExist: no order has ``number``.
+        IllegalTransition: as ``order_transition`` (the order is canceled, say).
+    """
+    with transaction.atomic(savepoint=False):  # the change and its event, or neither
+        now = as_datetime_parameter(timezone.now())
+        changed = run(
+            f"UPDATE {_ORDERS} SET status = %s, erp_reference = %s, updated_at = %s "  # noqa: S608
+            "WHERE number = %s AND status = %s",
+            [Order.Status.HANDED_OVER, erp_reference, now, number, Order.Status.PAID],
+        )
+        if changed:
+            publish(
+                OrderStatusChanged(
+                    number=number, previous_status=Order.Status.PAID, status=Order.Status.HANDED_OVER
+                )
+            )
+            return Order.Status.HANDED_OVER, erp_reference
+    order = selectors.order_by_number(number)
+    if order is None:
+        raise Order.DoesNotExist(number)
+    order = order_transition(order=order, status=Order.Status.HANDED_OVER, erp_reference=erp_reference)
+    return order.status, order.erp_reference
+
+
+_ORDERS = Order._meta.db_table
 
 
 @transaction.atomic

@@ -139,6 +139,14 @@ class CircuitBreaker:
             logger.warning("The circuit breaker's cache is unavailable; calling the ERP.", exc_info=True)
             return default
 
+    def closed(self) -> bool:
+        """
+        Fewer consecutive failures than the threshold: calls go, with no probe to take. One cache
+        round trip; if the cache does not answer, closed.
+        """
+        failures = self._safe(lambda: cache.get(self.FAILURES), 0) or 0
+        return failures < settings.ERP_BREAKER_THRESHOLD
+
     def open_until(self) -> float | None:
         """The time (epoch seconds) until which calls are refused, or None when they may go."""
         failures = self._safe(lambda: cache.get(self.FAILURES), 0) or 0

@@ -70,7 +70,7 @@ def _enqueue(order_number: str, *, countdown: float = 0) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # in the inbox's transaction: a failure fails them both
 def handover_create(
     *, order_number: str, payload: dict, attempt_here: bool = False
 ) -> tuple[ErpHandover, bool]:
@@ -138,36 +138,30 @@ def handover_deliver(*, order_number: str) -> str:
     what happened: ``delivered``, ``retrying``, ``failed``, ``deferred`` (the circuit breaker is
     open: no call, no attempt counted) or ``skipped`` (not due, already claimed or finished).
     """
-    handover = next(
-        iter(ErpHandover.objects.raw(f"SELECT * FROM {_TABLE} WHERE order_number = %s", [order_number])),  # noqa: S608
-        None,
-    )
-    if handover is None:
-        logger.warning("No hand-over for order %s.", order_number)
-        return "skipped"
-    if handover.status != Status.PENDING:
-        return "skipped"
-    if handover.next_attempt_at is not None and handover.next_attempt_at > timezone.now():
-        return "skipped"  # an early duplicate message; the one with the right countdown follows
-
-    open_until = erp_client.breaker.open_until()
-    if open_until is not None:
-        delay = max(open_until - timezone.now().timestamp(), 0) + random.uniform(0, 1)  # noqa: S311
-        _reschedule(
-            order_number, delay=delay, error="Circuit breaker open: the ERP is not called.", claimed=False
-        )
-        return "deferred"
+    if not erp_client.breaker.closed():
+        # Open or half-open: only a hand-over that is due may take the one probe of half-open.
+        if not _due(order_number):
+            return "skipped"
+        open_until = erp_client.breaker.open_until()
+        if open_until is not None:
+            delay = max(open_until - timezone.now().timestamp(), 0) + random.uniform(0, 1)  # noqa: S311
+            _reschedule(
+                order_number, delay=delay, error="Circuit breaker open: the ERP is not called.", claimed=False
+            )
+            return "deferred"
 
     now = as_datetime_parameter(timezone.now())
-    claimed = fetch(  # the claim, with the attempts it counts: one statement
+    claimed = fetch(  # the claim, with the attempts it counts and what to send: one statement
         f"UPDATE {_TABLE} SET status = %s, claimed_at = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608
         "WHERE order_number = %s AND status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
-        "RETURNING attempts",
+        "RETURNING attempts, payload",
         [Status.IN_FLIGHT, now, now, order_number, Status.PENDING, now],
     )
-    if not claimed:
-        return "skipped"  # another worker claimed it first
-    handover.status, handover.attempts = Status.IN_FLIGHT, claimed[0][0]
+    if not claimed:  # not pending, not due (an early duplicate message), or claimed by another worker
+        if not ErpHandover.objects.filter(order_number=order_number).exists():
+            logger.warning("No hand-over for order %s.", order_number)
+        return "skipped"
+    attempts, payload = claimed[0][0], _PAYLOAD.from_db_value(claimed[0][1], None, connection)
 
     try:
         checkout_api.begin_handover(number=order_number)
@@ -179,23 +173,21 @@ def handover_deliver(*, order_number: str) -> str:
         return "failed"
 
     try:
-        reference = metrics.erp_call(
-            erp_client.post_order, order_number=order_number, payload=handover.payload
-        )
+        reference = metrics.erp_call(erp_client.post_order, order_number=order_number, payload=payload)
     except erp_client.ErpRejected as exc:
         _dead_letter(order_number, error=f"Rejected by the ERP: {exc}")
         checkout_api.abandon_handover(number=order_number)  # the ERP has not got it: cancelable again
         return "failed"
     except erp_client.ErpUnavailable as exc:
         erp_client.breaker.record_failure()
-        if handover.attempts >= settings.ERP_MAX_ATTEMPTS:
-            _dead_letter(order_number, error=f"Gave up after {handover.attempts} attempts: {exc}")
+        if attempts >= settings.ERP_MAX_ATTEMPTS:
+            _dead_letter(order_number, error=f"Gave up after {attempts} attempts: {exc}")
             return "failed"
-        delay = backoff_delay(handover.attempts)
+        delay = backoff_delay(attempts)
         logger.info(
             "Hand-over of %s failed (attempt %s), retrying in %.1fs: %s",
             order_number,
-            handover.attempts,
+            attempts,
             delay,
             exc,
         )
@@ -205,6 +197,18 @@ def handover_deliver(*, order_number: str) -> str:
     _mark_delivered(order_number, reference=reference)
     logger.info("Hand-over of %s delivered: ERP reference %s.", order_number, reference)
     return "delivered"
+
+
+def _due(order_number: str) -> bool:
+    """Whether the hand-over of ``order_number`` is pending and due; a missing one is logged."""
+    handover = ErpHandover.objects.filter(order_number=order_number).first()
+    if handover is None:
+        logger.warning("No hand-over for order %s.", order_number)
+        return False
+    # Not due: an early duplicate message; the one with the right countdown follows.
+    return handover.status == Status.PENDING and (
+        handover.next_attempt_at is None or handover.next_attempt_at <= timezone.now()
+    )
 
 
 def _dead_letter(order_number: str, *, error: str) -> None:

@@ -12,8 +12,9 @@ import logging
 from collections.abc import Callable
 
 from celery import shared_task
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
+from shop.kernel.db import insert_unless_conflict
 from shop.kernel.events import Event
 from shop.kernel.subscriptions import Accepts, subscribe
 
@@ -59,10 +60,9 @@ def consume_once(*, consumer: str, envelope: dict, handler: Callable, event_cls:
         raise ValueError(f"{consumer} expects {event_cls.event_type}, got {envelope['type']}.")
     event = event_cls.from_payload(envelope["payload"])
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                ProcessedEvent.objects.create(event_id=envelope["id"], consumer=consumer)
-        except IntegrityError:
+        # One INSERT ... ON CONFLICT DO NOTHING: a redelivery (or a concurrent delivery, once it
+        # commits) meets the unique (event, consumer) and writes nothing, without a savepoint.
+        if not insert_unless_conflict(ProcessedEvent(event_id=envelope["id"], consumer=consumer)):
             logger.info("%s already handled event %s", consumer, envelope["id"])
             return False
         handler(event)

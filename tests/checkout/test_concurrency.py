@@ -11,11 +11,14 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from rest_framework.test import APIClient
 
+from checkout import api as checkout_api
+from checkout import services as checkout_services
 from checkout.models import Order
 from inventory import api as inventory_api
+from tests.celery_worker import wait_for
 from tests.checkout.support import cart_with, complete, ready_checkout, stocked_skus
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -129,3 +132,59 @@ def test_20_parallel_completions_with_one_key_place_one_order():
     stock = inventory_api.get_stock(sku=sku)
     assert (stock.on_hand, stock.reserved) == (3, 0)
     assert connection.vendor == "postgresql"
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_hand_over_that_waited_for_a_cancel_to_commit_does_not_take_the_canceled_order():
+    """
+    The hand-over takes a paid order with one conditional UPDATE (``order_handover_take``). A
+    cancel that locked the order first wins: the UPDATE waits for it, finds the order canceled
+    when it commits, and the hand-over is refused (the order must never reach the ERP).
+    """
+    (sku,) = stocked_skus(5)
+    client = APIClient()
+    number = complete(client, ready_checkout(client, {sku: 1})["id"]).json()["number"]
+    cancel_holds_its_lock, commit_the_cancel = threading.Event(), threading.Event()
+
+    def cancel() -> None:
+        with transaction.atomic():
+            checkout_services.order_cancel(order=Order.objects.get(number=number))
+            cancel_holds_its_lock.set()
+            commit_the_cancel.wait(30)
+
+    def take():
+        cancel_holds_its_lock.wait(30)
+        return checkout_api.begin_handover(number=number)
+
+    jobs = [cancel, take]
+    outcome: list = [None, None]
+
+    def run(index: int) -> None:
+        try:
+            outcome[index] = jobs[index]()
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    assert cancel_holds_its_lock.wait(30)
+    assert wait_for(_waiting_on_a_lock, seconds=30), "the hand-over did not wait for the cancel's lock"
+    commit_the_cancel.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcome[0] is None, outcome[0]
+    assert isinstance(outcome[1], checkout_api.OrderCanceled), outcome[1]
+    order = Order.objects.get(number=number)
+    assert (order.status, order.handover_started_at) == (Order.Status.CANCELED, None)
