@@ -78,9 +78,13 @@ def quote_lines(lines: list[CartLine]) -> Quote:
     )
 
 
-def priced_cart(cart: Cart) -> PricedCart:
-    """The cart's lines and their quote: two queries, whatever the number of lines."""
-    lines = cart_lines(cart.pk)
+def priced_cart(cart: Cart, *, lines: list[CartLine] | None = None) -> PricedCart:
+    """
+    The cart's lines (read, unless the caller has them: a new cart has none) and their quote:
+    two queries at most, whatever the number of lines.
+    """
+    if lines is None:
+        lines = cart_lines(cart.pk)
     return PricedCart(cart=cart, lines=lines, quote=quote_lines(lines))
 
 

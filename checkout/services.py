@@ -78,6 +78,14 @@ class PlacedOrder:
     lines: list[OrderLine]  # as written, so that the answer need not read them again
 
 
+@dataclass(frozen=True)
+class PricedCheckout:
+    """A checkout as its write left it, priced in that transaction: what the answer shows."""
+
+    checkout: Checkout
+    pricing: checkout_pricing.Pricing
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -96,7 +104,7 @@ def _not_sold(skus) -> list[Shortage]:
 
 @metrics.checkout_started
 @transaction.atomic
-def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
+def checkout_create(*, cart: CartData, customer_id: int | None) -> PricedCheckout:
     """
     Start a checkout of ``cart`` and reserve its stock for ``CHECKOUT_RESERVATION_TTL`` seconds.
     An earlier open checkout of the same cart is abandoned and its reservation released.
@@ -132,7 +140,7 @@ def checkout_create(*, cart: CartData, customer_id: int | None) -> Checkout:
     checkout.expires_at = reservation.expires_at
     checkout.full_clean(validate_unique=False, validate_constraints=False)  # a new id: nothing to look up
     checkout.save(force_insert=True)
-    return checkout
+    return PricedCheckout(checkout, pricing)
 
 
 @transaction.atomic
@@ -142,7 +150,7 @@ def checkout_update(
     email: str | None = None,
     shipping_address: dict | None = None,
     shipping_method: str | None = None,
-) -> Checkout:
+) -> PricedCheckout:
     """
     Set the e-mail, the shipping address and/or the shipping method (already validated in form).
 
@@ -161,12 +169,13 @@ def checkout_update(
         checkout.shipping_address = shipping_address
     if shipping_method is not None:
         checkout.shipping_method = shipping_method
-    if checkout.shipping_method and checkout_pricing.shipping_price(checkout) is None:
+    pricing = checkout_pricing.price_checkout(checkout)
+    if checkout.shipping_method and pricing.shipping_cost is None:
         metrics.shipping_set.count("invalid_shipping_method")
         raise UnknownShippingMethod(checkout.shipping_method)
     checkout.save()
     metrics.checkout_updated(address=shipping_address is not None, shipping=shipping_method is not None)
-    return checkout
+    return PricedCheckout(checkout, pricing)
 
 
 def _missing(checkout: Checkout) -> list[str]:

@@ -71,7 +71,9 @@ class CartCreateView(CartAPIView):
     def post(self, request):
         CartCreateSerializer(data=request.data).is_valid(raise_exception=True)
         cart, created = services.cart_create(customer_id=_customer_id(request))
-        return self.cart_response(cart, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if created:  # a new cart has no lines to read
+            return self.priced_response(selectors.priced_cart(cart, lines=[]), status.HTTP_201_CREATED)
+        return self.cart_response(cart)
 
 
 class CartDetailView(CartAPIView):

@@ -56,9 +56,13 @@ def _money(money):
     return None if money is None else {"amount": money.amount, "currency": money.currency}
 
 
-def checkout_fields(checkout: Checkout) -> dict:
-    """The checkout priced, as ``CheckoutSerializer`` takes it (what ``checkout_data`` writes)."""
-    priced = pricing.price_checkout(checkout)
+def checkout_fields(checkout: Checkout, priced: pricing.Pricing | None = None) -> dict:
+    """
+    The checkout priced, as ``CheckoutSerializer`` takes it (what ``checkout_data`` writes):
+    with ``priced`` if the write that answers priced it already, else priced now.
+    """
+    if priced is None:
+        priced = pricing.price_checkout(checkout)
     return {
         "id": checkout.id,
         "lines": [
@@ -81,9 +85,9 @@ def checkout_fields(checkout: Checkout) -> dict:
     }
 
 
-def checkout_data(checkout: Checkout) -> dict:
-    """The checkout as the API shows it."""
-    return checkout_representation(checkout_fields(checkout))
+def checkout_data(checkout: Checkout, priced: pricing.Pricing | None = None) -> dict:
+    """The checkout as the API shows it (``priced`` as for ``checkout_fields``)."""
+    return checkout_representation(checkout_fields(checkout, priced))
 
 
 def order_fields(order: Order, *, lines=None) -> dict:
@@ -146,8 +150,8 @@ class CheckoutCreateView(APIView):
         )
         if cart is None:
             raise NotFound("No such cart.")
-        checkout = services.checkout_create(cart=cart, customer_id=_customer_id(request))
-        return Response(checkout_data(checkout), status=status.HTTP_201_CREATED)
+        created = services.checkout_create(cart=cart, customer_id=_customer_id(request))
+        return Response(checkout_data(created.checkout, created.pricing), status=status.HTTP_201_CREATED)
 
 
 class CheckoutDetailView(APIView):
@@ -171,8 +175,8 @@ class CheckoutDetailView(APIView):
         checkout = _checkout_or_404(request, checkout_id)
         payload = CheckoutUpdateInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        checkout = services.checkout_update(checkout=checkout, **payload.validated_data)
-        return Response(checkout_data(checkout))
+        updated = services.checkout_update(checkout=checkout, **payload.validated_data)
+        return Response(checkout_data(updated.checkout, updated.pricing))
 
 
 class ShippingMethodListView(APIView):
