@@ -12,6 +12,7 @@ machine and are reported as they are.
 
 import os
 import threading
+import time
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -85,7 +86,7 @@ class Sampler(threading.Thread):
                 self.first[key] = seconds if initial else 0.0
                 self.group_of[key] = group
             self.last[key] = seconds
-        self.series.append({"groups": self.totals()})
+        self.series.append({"t": round(time.time(), 3), "groups": self.totals()})
 
     def totals(self) -> dict[str, float]:
         groups: dict[str, float] = {}
@@ -103,6 +104,11 @@ class Sampler(threading.Thread):
         self.stopped.set()
         self.join(timeout=5)
         self.sample()
+
+    def totals_at(self, moment: float) -> dict[str, float]:
+        """The groups' CPU seconds as of the last sample taken at or before ``moment`` (epoch seconds)."""
+        before = [entry["groups"] for entry in self.series if entry["t"] <= moment]
+        return before[-1] if before else {}
 
     def result(self) -> dict:
         return {

@@ -222,7 +222,9 @@ def main(argv: list[str] | None = None) -> dict:
         stop_at = time.monotonic() + a.duration
     else:
         prepare_errors = []
+    timed_from, cpu_before = time.time(), time.process_time()
     elapsed = run_threads(a.threads, prepared_worker if a.prepared else worker)
+    client_cpu = time.process_time() - cpu_before
     errors = shop.errors[len(prepare_errors) :] if a.prepared else shop.errors
     result = {
         "rate": round(len(co_lat) / elapsed, 2),
@@ -239,6 +241,10 @@ def main(argv: list[str] | None = None) -> dict:
         "flow_p50_ms": pct(flow_lat, 50),
         "flow_p99_ms": pct(flow_lat, 99),
         "elapsed_s": round(elapsed, 2),
+        # When the timed part began (epoch seconds) and this client's CPU during it: the benchmark
+        # puts the servers' CPU of the same span beside it (CPU per order, by process).
+        "timed_from": round(timed_from, 3),
+        "client_cpu_s": round(client_cpu, 3),
         "threads": a.threads,
         "prepared": a.prepared,
         "prepared_left": len(prepared),

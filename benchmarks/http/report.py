@@ -264,3 +264,53 @@ def records_of_results_file(path: Path) -> list[dict]:
     if path.suffix != ".jsonl":
         path = path.with_suffix(".jsonl")
     return read_records(path)
+
+
+# --- CPU per order ------------------------------------------------------------------------------
+
+#: The process groups of the shop's stack as ``loadtest.cpu.Sampler`` names them, and their columns.
+CPU_GROUPS: tuple[tuple[str, str], ...] = (
+    ("web", "web (gunicorn)"),
+    ("worker", "Celery worker"),
+    ("postgresql (backends of the run's database)", "PostgreSQL"),
+    ("redis (whole server)", "Redis"),
+    ("erp", "ERP simulator"),
+)
+
+
+def cpu_per_order(start: dict[str, float], end: dict[str, float], orders: int, client_cpu_s: float) -> dict:
+    """
+    Milliseconds of CPU per order by process group, between two ``Sampler`` totals (the timed
+    part's start, and after the worker drained what the run left it), and the client's own.
+    """
+    if orders <= 0:
+        return {}
+    per_order = {
+        label: round((end.get(group, 0.0) - start.get(group, 0.0)) * 1000 / orders, 2)
+        for group, label in CPU_GROUPS
+    }
+    per_order["client"] = round(client_cpu_s * 1000 / orders, 2)
+    per_order["total"] = round(sum(per_order.values()), 2)
+    return per_order
+
+
+def cpu_table(records: Iterable[dict]) -> str:
+    """
+    Median CPU ms per order by process group of each shop measurement that recorded it (the
+    completion and whole-purchase rows), with the repetitions it is the median of.
+    """
+    by_name: dict[str, list[dict]] = {}
+    for record in records:
+        if record.get("cpu_ms_per_order"):
+            by_name.setdefault(record["name"], []).append(record["cpu_ms_per_order"])
+    if not by_name:
+        return ""
+    columns = [label for _, label in CPU_GROUPS] + ["client", "total"]
+    lines = [
+        "| measurement | " + " | ".join(columns) + " | runs |",
+        "|---|" + "---|" * (len(columns) + 1),
+    ]
+    for name, runs in by_name.items():
+        cells = [_num(statistics.median(run.get(column, 0.0) for run in runs), 2) for column in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {len(runs)} |")
+    return "\n".join(lines)

@@ -31,6 +31,7 @@ from benchmarks.http.lab import BASH, Lab, command, find_lab_sources, record
 from benchmarks.http.lab import WRK as WRK_BIN
 from benchmarks.http.purchase_load import new_session
 from benchmarks.http.stack import PYTHON, ROOT, ShopStack
+from loadtest import cpu
 
 HERE = Path(__file__).resolve().parent
 WRK = HERE / "wrk"
@@ -269,6 +270,14 @@ class Bench:
         ]
         if prepared:
             args += ["--prepared", str(prepared)]
+        # The stack's CPU by process, from the timed part's start until the worker has handled
+        # what the run left it: CPU per order, the profile of where an order's cost goes.
+        sampler = cpu.Sampler(
+            {name: [process.pid] for name, process in self.stack.processes.items()},
+            database=self.a.database,
+            every=0.5,
+        )
+        sampler.start()
         command(
             [PYTHON, "-m", "benchmarks.http.purchase_load", *args],
             cwd=ROOT,
@@ -276,6 +285,12 @@ class Bench:
             stdout=subprocess.DEVNULL,
         )
         result = json.loads(out.read_text())
+        self.stack.drain_worker(log=self.log)
+        sampler.stop()
+        result["cpu_ms_per_order"] = report.cpu_per_order(
+            sampler.totals_at(result["timed_from"]), sampler.totals(), result["count"], result["client_cpu_s"]
+        )
+        out.write_text(json.dumps(result), encoding="utf-8")
         if prepared and result["prepared_left"] == 0:
             self.log(
                 f"{name}: the {prepared} prepared checkouts ran out before {self.a.duration} s (PREPARED=)"
@@ -388,7 +403,8 @@ class Bench:
 
     def write_report(self, check: dict) -> int:
         a = self.a
-        summaries = report.summarise(report.read_records(self.results))
+        records = report.read_records(self.results)
+        summaries = report.summarise(records)
         wall = time.monotonic() - self.started
         lines = [
             f"# HTTP benchmark {self.markdown.stem}",
@@ -434,6 +450,18 @@ class Bench:
                 "",
             ]
         lines += ["## Every measurement", "", report.measurements_table(summaries), ""]
+        cpu_table = report.cpu_table(records)
+        if cpu_table:
+            lines += [
+                "## CPU per order, by process (median of the repetitions, ms)",
+                "",
+                "From `/proc` (user + system) every 0.5 s, from the timed part's start until the "
+                "Celery worker had handled what the run left it; the client's from its own process. "
+                "On 2 cores, 2,000 ms of CPU a second is the whole machine.",
+                "",
+                cpu_table,
+                "",
+            ]
         lines += [
             f"Raw JSON lines: `{self.results.name}`. Method and rows: benchmarks/http/README.md.",
             "",

@@ -164,3 +164,63 @@ def test_search_words_are_words_of_the_demo_catalog():
     demo = (ROOT / "catalog" / "demo_data.py").read_text(encoding="utf-8").lower()
     missing = [word for word in SEARCH_WORDS if not re.search(rf"\b{word}\b", demo)]
     assert not missing
+
+
+# --- CPU per order -------------------------------------------------------------------------
+
+
+def test_cpu_per_order_divides_what_each_group_used_in_the_span_by_the_orders():
+    start = {
+        "web": 10.0,
+        "worker": 4.0,
+        "postgresql (backends of the run's database)": 2.0,
+        "redis (whole server)": 1.0,
+    }
+    end = {
+        "web": 13.0,
+        "worker": 5.5,
+        "postgresql (backends of the run's database)": 3.0,
+        "redis (whole server)": 1.1,
+        "erp": 0.2,  # started during the span: counted from 0
+    }
+
+    per_order = report.cpu_per_order(start, end, orders=200, client_cpu_s=0.6)
+
+    assert per_order == {
+        "web (gunicorn)": 15.0,
+        "Celery worker": 7.5,
+        "PostgreSQL": 5.0,
+        "Redis": 0.5,
+        "ERP simulator": 1.0,
+        "client": 3.0,
+        "total": 32.0,
+    }
+    assert report.cpu_per_order(start, end, orders=0, client_cpu_s=0.6) == {}
+
+
+def test_the_cpu_table_has_the_median_of_the_repetitions_that_recorded_it():
+    def run(rep, web):
+        record = rec("shop whole purchase", rep, 10.0, unit="orders/s")
+        record["cpu_ms_per_order"] = report.cpu_per_order({}, {"web": web}, orders=1000, client_cpu_s=1.0)
+        return record
+
+    records = [run(1, 40.0), run(2, 60.0), run(3, 50.0), rec("shop cart add", 1, 100.0)]
+
+    table = report.cpu_table(records)
+
+    lines = table.splitlines()
+    assert lines[0].startswith("| measurement | web (gunicorn) | Celery worker |")
+    assert lines[2] == "| shop whole purchase | 50.00 | 0.00 | 0.00 | 0.00 | 0.00 | 1.00 | 51.00 | 3 |"
+    assert len(lines) == 3  # the add recorded none
+    assert report.cpu_table([rec("shop cart add", 1, 100.0)]) == ""
+
+
+def test_the_sampler_gives_the_totals_of_the_last_sample_before_a_moment():
+    from loadtest.cpu import Sampler
+
+    sampler = Sampler({})
+    sampler.series = [{"t": 100.0, "groups": {"web": 1.0}}, {"t": 100.5, "groups": {"web": 2.0}}]
+
+    assert sampler.totals_at(100.4) == {"web": 1.0}
+    assert sampler.totals_at(100.5) == {"web": 2.0}
+    assert sampler.totals_at(99.0) == {}
