@@ -92,6 +92,7 @@ class BrokerQueue:
 
     def __init__(self, name: str):
         self.name = name
+        self.headers: list[dict] = []  # the headers of the messages ``drain`` took, in order
 
     def connection(self):
         return celery_app.connection_for_write(settings.CELERY_BROKER_URL)
@@ -118,6 +119,7 @@ class BrokerQueue:
                         break
                     _args, kwargs, _embed = message.decode()
                     messages.append((message.headers["task"], kwargs))
+                    self.headers.append(dict(message.headers))
                     message.ack()
             finally:
                 queue.close()

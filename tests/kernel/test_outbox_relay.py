@@ -108,6 +108,10 @@ def test_the_sweep_delivers_what_waited_while_the_broker_was_down(broker_down, p
     assert {envelope["id"] for envelope in envelopes} == probe_ids
     assert all(envelope["type"] == OutboxProbe.event_type for envelope in envelopes)
     assert sorted((OutboxProbe.from_payload(e["payload"]) for e in envelopes), key=str) == probes
+    # What monitoring shows of a message names the event, not its payload.
+    assert [headers["kwargsrepr"] for headers in probe_queue.headers] == [
+        f"{{'envelope': <{OutboxProbe.event_type} {envelope['id']}>}}" for envelope in envelopes
+    ]
 
     assert tasks.relay_outbox() == 0  # nothing is sent twice
     assert len(probe_queue) == 0
