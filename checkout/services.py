@@ -470,6 +470,8 @@ def order_handover_begin(*, order: Order) -> Order:
     return order
 
 
+_ORDERS = Order._meta.db_table
+
 # Every order's hand-over runs the two steps below; each is one conditional UPDATE in SQL on the
 # usual path (a paid order, taken once; then handed over once), where the rules above took a read,
 # a locked read and the ORM's save. The UPDATE takes the row lock as the locked read does, so a
@@ -529,9 +531,6 @@ def order_mark_handed_over(*, number: str, erp_reference: str) -> tuple[str, str
         raise Order.DoesNotExist(number)
     order = order_transition(order=order, status=Order.Status.HANDED_OVER, erp_reference=erp_reference)
     return order.status, order.erp_reference
-
-
-_ORDERS = Order._meta.db_table
 
 
 @transaction.atomic
