@@ -149,8 +149,7 @@ class CircuitBreaker:
 
     def open_until(self) -> float | None:
         """The time (epoch seconds) until which calls are refused, or None when they may go."""
-        failures = self._safe(lambda: cache.get(self.FAILURES), 0) or 0
-        if failures < settings.ERP_BREAKER_THRESHOLD:
+        if self.closed():
             return None
         until = self._safe(lambda: cache.get(self.OPEN_UNTIL))
         if until is not None and until > time.time():

@@ -47,5 +47,4 @@ def wanted(event_type: str, payload_json: str) -> bool:
         return False
     if any(when is None for when in subscribed.values()):
         return True
-    payload = json.loads(payload_json)
-    return any(when(payload) for when in subscribed.values())
+    return bool(subscribers(event_type, json.loads(payload_json)))
