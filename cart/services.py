@@ -27,7 +27,17 @@ from cart.models import MAX_QUANTITY, Cart, CartLine
 from catalog import api as catalog_api
 from inventory import api as inventory_api
 from inventory.data import Shortage
-from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, fetch, placeholders, run, update_rows
+from shop.kernel.db import (
+    Statement,
+    as_datetime_parameter,
+    as_uuid_parameter,
+    fetch,
+    joined_transaction,
+    placeholders,
+    run,
+    run_together,
+    update_rows,
+)
 
 
 def _validate(instance: Model, *, exclude: tuple[str, ...] = ()) -> None:
@@ -242,27 +252,34 @@ def cart_merge(*, cart: Cart, customer_id: int) -> Cart:
     return target
 
 
-@transaction.atomic
+@joined_transaction()  # in checkout's transaction, without a savepoint: it raises before it writes
 def cart_remove_ordered(*, token: uuid.UUID, ordered: Mapping[str, int]) -> None:
     """
     Take ``ordered`` (quantity by SKU) out of the cart ``token``: a line goes down by its SKU's
     ordered quantity and goes when nothing is left; nothing happens for an unknown token.
-    Written in SQL (every completion runs it): one UPDATE touches and locks the cart, one read
-    of its ordered lines, one DELETE and, where a line keeps some, one UPDATE.
+    Written in SQL (every completion runs it): one UPDATE touches and locks the cart and is sent
+    with the read of its ordered lines (one round trip on PostgreSQL), then one DELETE and, where
+    a line keeps some, one UPDATE.
     """
     cart, line = Cart._meta.db_table, CartLine._meta.db_table
-    touched = fetch(  # S608: the models' tables; every value is a parameter
-        f"UPDATE {cart} SET updated_at = %s WHERE token = %s RETURNING id",  # noqa: S608
-        [as_datetime_parameter(timezone.now()), as_uuid_parameter(token)],
-    )
-    if not touched:
-        return
     skus = list(ordered)
+    touched, lines = run_together(  # S608: the models' tables; every value is a parameter
+        [
+            Statement(
+                f"UPDATE {cart} SET updated_at = %s WHERE token = %s RETURNING id",  # noqa: S608
+                [as_datetime_parameter(timezone.now()), as_uuid_parameter(token)],
+            ),
+            Statement(
+                f"SELECT id, sku, quantity FROM {line} WHERE cart_id = "  # noqa: S608
+                f"(SELECT id FROM {cart} WHERE token = %s) AND sku IN ({placeholders(len(skus))})",
+                [as_uuid_parameter(token), *skus],
+            ),
+        ]
+    )
+    if not touched.rows:
+        return
     gone, kept = [], []
-    for line_id, sku, quantity in fetch(
-        f"SELECT id, sku, quantity FROM {line} WHERE cart_id = %s AND sku IN ({placeholders(len(skus))})",  # noqa: S608
-        [touched[0][0], *skus],
-    ):
+    for line_id, sku, quantity in lines.rows:
         left = quantity - ordered[sku]
         if left > 0:
             kept.append((line_id, left))

@@ -5,8 +5,12 @@ Stock is known by SKU; callers receive ``inventory.data`` dataclasses, never mod
 reservations hold stock for nobody, in every read and every write, whether the clean-up task
 (``inventory.release_expired_reservations``, every minute) has run yet or not.
 
-The writes run in a savepoint of the caller's transaction if there is one (``commit`` is meant
-to run in the transaction that creates the order). The stock rows they lock stay locked until
+The writes run in the caller's transaction if there is one (``commit`` is meant to run in the
+transaction that creates the order). ``reserve``, ``release``, ``commit`` and ``return_order`` join
+it without a savepoint (the hot path's SAVEPOINT and RELEASE are two round trips): each raises its
+own errors (``InsufficientStock``, ``ReservationExpired``, ``ValueError``) before it writes
+anything, so a caller may catch one and go on; a database error inside fails the caller's
+transaction. The other writes run in a savepoint of it. The stock rows they lock stay locked until
 that transaction ends: keep it short, make no outside call while in it, and make one inventory
 write per transaction (each call locks its rows in one fixed order; two calls in one transaction
 could lock against another transaction's order).
@@ -160,7 +164,7 @@ def commit(*, reference: str, order_number: str) -> None:
     reserved (ledger ``allocation``, reference the order number) and the reservation is deleted.
     If the reservation expired or is gone, the same quantities are taken again at once from the
     stock available now. Committing an order number that was already committed does nothing.
-    Runs in a savepoint of the caller's transaction (checkout's, which creates the order).
+    Joins the caller's transaction (checkout's, which creates the order), without a savepoint.
 
     Raises:
         ReservationExpired: the reservation expired or is gone and its stock can no longer be

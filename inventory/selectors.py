@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from inventory.models import KnownSku, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
-from shop.kernel.db import as_datetime_parameter, as_uuid, as_uuid_parameter, fetch, placeholders
+from shop.kernel.db import Statement, as_datetime_parameter, as_uuid, fetch, placeholders
 
 
 @dataclass(frozen=True)
@@ -86,28 +86,27 @@ def warehouse_by_code(code: str) -> Warehouse | None:
     return Warehouse.objects.filter(code=code).first()
 
 
-def reserved_demand(*, reservation_id=None, reference: str = "") -> tuple[uuid.UUID | None, dict[str, int]]:
+def reserved_demand_statement(reference: str) -> Statement:
     """
-    What a reservation held when it was made, per SKU, from the ledger (which outlives it): of
-    ``reservation_id``, or else of the latest reservation made under ``reference``. Returns the
-    reservation's id and the quantities (empty if the ledger knows no such reservation). One query,
-    in SQL (every completion runs it).
+    What the reservation made under ``reference`` held when it was made, per SKU, from the ledger
+    (which outlives it): of the reservation that exists under ``reference``, or else of the latest
+    one the ledger knows under it. One statement that needs no earlier read (every completion
+    sends it with its other first reads); its rows go to ``reserved_demand_from``.
     """
     table = StockMovement._meta.db_table
     kind = StockMovement.Kind.RESERVATION
-    if reservation_id is None:
-        which = (
-            f"(SELECT reservation_id FROM {table} "  # noqa: S608 - the model's table
-            "WHERE kind = %s AND reference = %s ORDER BY id DESC LIMIT 1)"
-        )
-        params = [kind, kind, reference]
-    else:
-        which, params = "%s", [kind, as_uuid_parameter(reservation_id)]
-    rows = fetch(
-        f"SELECT reservation_id, sku, SUM(reserved_delta) FROM {table} "  # noqa: S608 - the model's table
-        f"WHERE kind = %s AND reservation_id = {which} GROUP BY reservation_id, sku",
-        params,
+    return Statement(
+        f"SELECT reservation_id, sku, SUM(reserved_delta) FROM {table} "  # noqa: S608 - the models' tables
+        f"WHERE kind = %s AND reservation_id = COALESCE("
+        f"(SELECT id FROM {Reservation._meta.db_table} WHERE reference = %s), "
+        f"(SELECT reservation_id FROM {table} WHERE kind = %s AND reference = %s ORDER BY id DESC LIMIT 1)"
+        ") GROUP BY reservation_id, sku",
+        [kind, reference, kind, reference],
     )
+
+
+def reserved_demand_from(rows: list[tuple], reservation_id=None) -> tuple[uuid.UUID | None, dict[str, int]]:
+    """The reservation's id (``reservation_id`` if the ledger has no rows) and quantity per SKU."""
     demand = {sku: int(total) for _, sku, total in rows if total > 0}  # SUM: numeric on PostgreSQL
     return (as_uuid(rows[0][0]) if rows else reservation_id), demand
 
@@ -124,7 +123,12 @@ def order_allocations(order_number: str) -> list[tuple[str, int, int]]:
     return [(sku, warehouse_id, -total) for sku, warehouse_id, total in rows if total]
 
 
-def order_has_movements(order_number: str, kind: str) -> bool:
+def order_movements_statement(order_number: str, kind: str) -> Statement:
+    """The read whose rows say whether ``order_number`` has stock movements of ``kind`` (any row: yes)."""
     table = StockMovement._meta.db_table
     sql = f"SELECT 1 FROM {table} WHERE reference = %s AND kind = %s LIMIT 1"  # noqa: S608 - the model's table
-    return bool(fetch(sql, [order_number, kind]))
+    return Statement(sql, [order_number, kind])
+
+
+def order_has_movements(order_number: str, kind: str) -> bool:
+    return bool(fetch(*order_movements_statement(order_number, kind)))

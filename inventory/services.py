@@ -51,16 +51,18 @@ from inventory.models import (
     Warehouse,
 )
 from shop.kernel.db import (
+    Statement,
     as_datetime,
     as_datetime_parameter,
     as_uuid,
     as_uuid_parameter,
     bound_cursor,
     fetch,
-    insert_rows,
+    insert_statements,
+    joined_transaction,
     placeholders,
-    run,
-    update_rows,
+    run_together,
+    update_statements,
 )
 from shop.kernel.events import publish_many
 from shop.kernel.text import echo
@@ -71,13 +73,16 @@ Kind = StockMovement.Kind
 _ADVISORY_LOCK_NAMESPACE = 1_060_220
 
 
-def _lock_reference(reference: str) -> None:
-    """Serialise the operations on one reservation reference until the transaction ends."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ADVISORY_LOCK_NAMESPACE, reference]
-            )
+def _reference_lock(reference: str) -> list[Statement]:
+    """
+    The statement that serialises the operations on one reservation reference until the
+    transaction ends (none on SQLite): sent with the operation's first reads, ahead of them.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    return [
+        Statement("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ADVISORY_LOCK_NAMESPACE, reference])
+    ]
 
 
 @dataclass
@@ -161,22 +166,39 @@ def _lines_on(skus: list[str], now: datetime, reservation_ids: list[uuid.UUID]) 
     ]
 
 
-def _update_rows(rows: list[_Row]) -> None:
+#: Up to this many stock rows are written with the operation's other writes, in one round trip;
+#: more (a stock feed's chunk) in a statement of their own whose values are bound on the server.
+_ROWS_SENT_TOGETHER = 100
+
+
+def _row_updates(rows: list[_Row]) -> list[Statement]:
     """
-    Write the counters of ``rows`` with one UPDATE, however many. On PostgreSQL the values travel
-    as three arrays bound on the server (a stock feed's chunk changes a thousand rows, whose values
-    Django's client-side binding would quote one by one); elsewhere as a ``VALUES`` list.
+    The statements that write the counters of ``rows``: one UPDATE, however many rows. On
+    PostgreSQL the values travel as three arrays; past ``_ROWS_SENT_TOGETHER`` rows they are bound
+    on the server right away (a stock feed's chunk changes a thousand rows, whose values Django's
+    client-side binding would quote one by one) and no statement is left. Elsewhere a ``VALUES`` list.
     """
-    if connection.vendor == "postgresql":
-        with bound_cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {_STOCK} AS t SET on_hand = v.on_hand, reserved = v.reserved "  # noqa: S608 - as above
-                "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, on_hand, reserved) "
-                "WHERE t.id = v.id",
-                [[row.id for row in rows], [row.on_hand for row in rows], [row.reserved for row in rows]],
-            )
-        return
-    update_rows(_STOCK, ("on_hand", "reserved"), [(row.id, row.on_hand, row.reserved) for row in rows])
+    if connection.vendor != "postgresql":
+        return update_statements(
+            _STOCK, ("on_hand", "reserved"), [(row.id, row.on_hand, row.reserved) for row in rows]
+        )
+    update = Statement(
+        f"UPDATE {_STOCK} AS t SET on_hand = v.on_hand, reserved = v.reserved "  # noqa: S608 - as above
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, on_hand, reserved) "
+        "WHERE t.id = v.id",
+        [[row.id for row in rows], [row.on_hand for row in rows], [row.reserved for row in rows]],
+    )
+    if len(rows) <= _ROWS_SENT_TOGETHER:
+        return [update]
+    with bound_cursor() as cursor:
+        cursor.execute(*update)
+    return []
+
+
+def _deleted_by(writes: list[Statement], dropped_at: int | None) -> int:
+    """Run ``writes`` together; the row count of the one at ``dropped_at`` (reservations deleted), else 0."""
+    outcomes = run_together(writes) if writes else []
+    return outcomes[dropped_at].rowcount if dropped_at is not None else 0
 
 
 class _LockedStock:
@@ -326,23 +348,35 @@ class _LockedStock:
     # --- writing ---------------------------------------------------------------------------
 
     def save(self) -> int:
-        """Write the changes, the ledger and the events; return how many reservations were deleted."""
+        """
+        Write the changes, the ledger and the events; return how many reservations were deleted.
+        The writes travel together, in one round trip on PostgreSQL (the events' INSERT is the
+        outbox's own); an operation that found expired, emptied reservations to delete reads them
+        in between.
+        """
         changed = [row for key, row in self.rows.items() if (row.on_hand, row.reserved) != self._initial[key]]
-        if changed:
-            _update_rows(changed)
+        writes = _row_updates(changed) if changed else []
         if self._deleted_lines:
-            run(
-                f"DELETE FROM {_LINE} WHERE id IN ({placeholders(len(self._deleted_lines))})",  # noqa: S608
-                self._deleted_lines,
+            writes.append(
+                Statement(
+                    f"DELETE FROM {_LINE} WHERE id IN ({placeholders(len(self._deleted_lines))})",  # noqa: S608
+                    self._deleted_lines,
+                )
+            )
+        dropped_at = None  # where the DELETE of reservations is among the writes: its row count
+        if self._dropped:
+            dropped_at = len(writes)
+            writes.append(
+                Statement(
+                    f"DELETE FROM {_RESERVATION} WHERE id IN ({placeholders(len(self._dropped))})",  # noqa: S608
+                    [as_uuid_parameter(pk) for pk in self._dropped],
+                )
             )
         deleted = 0
-        if self._dropped:
-            deleted += run(
-                f"DELETE FROM {_RESERVATION} WHERE id IN ({placeholders(len(self._dropped))})",  # noqa: S608
-                [as_uuid_parameter(pk) for pk in self._dropped],
-            )
         candidates = self._reclaimed - self._dropped
-        if candidates:
+        if candidates:  # expired reservations emptied here: deleted once their lines are gone
+            deleted += _deleted_by(writes, dropped_at)
+            writes, dropped_at = [], None
             empty = list(
                 Reservation.objects.select_for_update(skip_locked=True)
                 .filter(pk__in=candidates, expires_at__lte=self.now)
@@ -353,9 +387,9 @@ class _LockedStock:
                 deleted += Reservation.objects.filter(pk__in=empty).delete()[0]
                 metrics.reservations_expired(len(empty))
         if self.new_reservation is not None:
-            self._insert_reservation()
+            writes += self._reservation_inserts()
         now, moves = as_datetime_parameter(self.now), self._movements.items()
-        insert_rows(  # the ledger: one INSERT, none when nothing moved
+        writes += insert_statements(  # the ledger: one INSERT, none when nothing moved
             _MOVEMENT,
             _MOVEMENT_COLUMNS,
             [
@@ -364,27 +398,30 @@ class _LockedStock:
                 if on_hand or reserved
             ],
         )
+        deleted += _deleted_by(writes, dropped_at)
         self._publish({row.sku for row in changed})
         return deleted
 
-    def _insert_reservation(self) -> None:
+    def _reservation_inserts(self) -> list[Statement]:
         reservation = self.new_reservation
         reservation_id = as_uuid_parameter(reservation.id)
         expires_at, created_at = (
             as_datetime_parameter(reservation.expires_at),
             as_datetime_parameter(reservation.created_at),
         )
-        insert_rows(
-            _RESERVATION,
-            ("id", "reference", "expires_at", "created_at"),
-            [(reservation_id, reservation.reference, expires_at, created_at)],
-        )
-        reservation._state.adding = False  # saved, as the caller sees it
-        insert_rows(
-            _LINE,
-            ("reservation_id", "sku", "warehouse_id", "quantity"),
-            [(reservation_id, *line) for line in self._new_lines],  # (sku, warehouse id, quantity)
-        )
+        reservation._state.adding = False  # saved, as the caller sees it, once the writes have run
+        return [
+            *insert_statements(
+                _RESERVATION,
+                ("id", "reference", "expires_at", "created_at"),
+                [(reservation_id, reservation.reference, expires_at, created_at)],
+            ),
+            *insert_statements(
+                _LINE,
+                ("reservation_id", "sku", "warehouse_id", "quantity"),
+                [(reservation_id, *line) for line in self._new_lines],  # (sku, warehouse id, quantity)
+            ),
+        ]
 
     def _publish(self, skus: set[str]) -> None:
         """
@@ -415,26 +452,37 @@ class _LockedStock:
 # --- reservations ---------------------------------------------------------------------------
 
 
-def _reservation_of(reference: str) -> tuple[uuid.UUID | None, datetime | None, set[str]]:
-    """The id, expiry and SKUs of the reservation made under ``reference``; ``None``s if there is none."""
-    rows = fetch(
+def _reservation_statement(reference: str) -> Statement:
+    """The read of the reservation made under ``reference`` and its lines' SKUs (``_reservation_from``)."""
+    return Statement(
         f"SELECT r.id, r.expires_at, line.sku FROM {_RESERVATION} r "  # noqa: S608 - as above
         f"LEFT JOIN {_LINE} line ON line.reservation_id = r.id WHERE r.reference = %s",
         [reference],
     )
+
+
+def _reservation_from(rows: list[tuple]) -> tuple[uuid.UUID | None, datetime | None, set[str]]:
+    """The id, expiry and SKUs of the reservation ``_reservation_statement`` read (``None``s: none)."""
     if not rows:
         return None, None, set()
     return as_uuid(rows[0][0]), as_datetime(rows[0][1]), {sku for _, _, sku in rows if sku}
 
 
-@transaction.atomic
+def _locked_reservation_of(reference: str) -> tuple[uuid.UUID | None, datetime | None, set[str]]:
+    """Lock ``reference`` (rule 1) and read its reservation, in one round trip."""
+    *_, header = run_together([*_reference_lock(reference), _reservation_statement(reference)])
+    return _reservation_from(header.rows)
+
+
+# The reservations' writes join the caller's transaction without a savepoint: each raises its own
+# errors (InsufficientStock, ReservationExpired, ...) before it writes anything (inventory/api.py).
+@joined_transaction()
 def reservation_make(*, reference: str, demand: Mapping[str, int], ttl_seconds: int) -> Reservation:
     """
     Reserve ``demand`` (quantity per SKU) under ``reference`` for ``ttl_seconds``, replacing the
     reservation already made under it, all or nothing. Raises ``InsufficientStock``.
     """
-    _lock_reference(reference)
-    previous_id, _, previous_skus = _reservation_of(reference)
+    previous_id, _, previous_skus = _locked_reservation_of(reference)
     stock = _LockedStock({*demand, *previous_skus}, reservation_ids=[previous_id] if previous_id else [])
     if previous_id is not None:
         stock.release_reservation(previous_id)
@@ -445,11 +493,10 @@ def reservation_make(*, reference: str, demand: Mapping[str, int], ttl_seconds: 
     return stock.new_reservation
 
 
-@transaction.atomic
+@joined_transaction()
 def reservation_release(*, reference: str) -> None:
     """Release the reservation made under ``reference``, if there is one."""
-    _lock_reference(reference)
-    reservation_id, _, skus = _reservation_of(reference)
+    reservation_id, _, skus = _locked_reservation_of(reference)
     if reservation_id is None:
         return
     stock = _LockedStock(skus, reservation_ids=[reservation_id])
@@ -457,30 +504,38 @@ def reservation_release(*, reference: str) -> None:
     stock.save()
 
 
-@transaction.atomic
+@joined_transaction()
 def reservation_commit(*, reference: str, order_number: str) -> None:
     """
     Allocate the stock reserved under ``reference`` to ``order_number``. An expired or vanished
     reservation is made good from the stock available now, as the ledger says it was made.
-    Committing an order a second time does nothing.
+    Committing an order a second time does nothing. The lock and the three reads before the stock
+    rows' lock travel in one round trip.
 
     Raises:
         ReservationExpired: the stock can no longer be had (``NothingReserved``: nothing was ever
             reserved under ``reference``).
     """
-    _lock_reference(reference)
-    if selectors.order_has_movements(order_number, Kind.ALLOCATION):
+    *_, allocated, header, ledger = run_together(
+        [
+            *_reference_lock(reference),
+            selectors.order_movements_statement(order_number, Kind.ALLOCATION),
+            _reservation_statement(reference),
+            selectors.reserved_demand_statement(reference),
+        ]
+    )
+    if allocated.rows:
         return
-    reservation_id, expires_at, _ = _reservation_of(reference)
-    header = reservation_id is not None
-    reservation_id, demand = selectors.reserved_demand(reservation_id=reservation_id, reference=reference)
+    reservation_id, expires_at, _ = _reservation_from(header.rows)
+    header_found = reservation_id is not None
+    reservation_id, demand = selectors.reserved_demand_from(ledger.rows, reservation_id)
     if not demand:
         raise NothingReserved(reference)
-    stock = _LockedStock(demand, reservation_ids=[reservation_id] if header else [])
-    if header and stock.is_held(expires_at):
+    stock = _LockedStock(demand, reservation_ids=[reservation_id] if header_found else [])
+    if header_found and stock.is_held(expires_at):
         stock.allocate_reservation(reservation_id, order_number=order_number)
     else:
-        if header:
+        if header_found:
             stock.drop_reservation(reservation_id)
         try:
             stock.allocate(demand, order_number=order_number, reservation_id=reservation_id)
@@ -638,7 +693,7 @@ def stock_receive_initial(
     return len(new)
 
 
-@transaction.atomic
+@joined_transaction()
 def order_return(*, order_number: str) -> None:
     """Put the stock allocated to ``order_number`` back on hand, once."""
     allocations = selectors.order_allocations(order_number)

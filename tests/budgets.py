@@ -5,9 +5,11 @@ Counting what one request costs: SQL statements and cache round trips (never dur
 on the test's thread, so the request uses the test's connection and cache objects). It counts:
 
 - ``sql``: every statement Django runs on the default connection (``CaptureQueriesContext``),
-  nothing excluded; ``savepoints`` says how many of them are ``SAVEPOINT``/``RELEASE
-  SAVEPOINT``/``ROLLBACK TO SAVEPOINT`` (inside a test's outer transaction each ``atomic`` block is
-  a savepoint; in production the outermost one is ``BEGIN``/``COMMIT`` instead, as many).
+  nothing excluded; statements sent together in one round trip (``shop.kernel.db.run_together``,
+  on PostgreSQL) are one text and count once, so the figure is the round trips. ``savepoints``
+  says how many of them are ``SAVEPOINT``/``RELEASE SAVEPOINT``/``ROLLBACK TO SAVEPOINT`` (inside
+  a test's outer transaction each ``atomic`` block is a savepoint; in production the outermost
+  one is ``BEGIN``/``COMMIT`` instead, as many).
 - ``cache_calls``: per cache alias, the calls that reach the backend's public methods (``get``,
   ``set``, ``add``, ``incr``, ``delete_many``, ...: every method of Django's cache API and
   django-redis's additions). A method the backend implements with its own public methods (the

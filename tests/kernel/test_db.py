@@ -1,4 +1,5 @@
-"""``shop.kernel.db``: server-side binding on Django's connection and transaction; ``bulk_update``."""
+"""``shop.kernel.db``: server-side binding on Django's connection and transaction; ``bulk_update``;
+statements sent together (``run_together``); ``joined_transaction``."""
 
 import datetime
 from decimal import Decimal
@@ -118,3 +119,85 @@ def test_insert_rows_and_update_rows_write_many_rows_in_batches_under_the_parame
     consumers = ProcessedEvent.objects.filter(pk__in=ids).order_by("id").values_list("consumer", flat=True)
     assert list(consumers) == [f"row-{index}" for index in range(25)]
     db.insert_rows(table, ("event_id", "consumer", "processed_at"), [])  # nothing to write: no statement
+
+
+def _event_rows(consumer: str, count: int) -> list[tuple]:
+    from shop.kernel import db
+
+    now = db.as_datetime_parameter(timezone.now())
+    return [
+        (db.as_uuid_parameter(f"00000000-0000-0000-0000-{number:012d}"), consumer, now)
+        for number in range(1, count + 1)
+    ]
+
+
+def test_run_together_gives_each_statements_rows_and_row_count_in_order():
+    from shop.kernel import db
+
+    table = ProcessedEvent._meta.db_table
+    columns = ("event_id", "consumer", "processed_at")
+    with CaptureQueriesContext(connection) as queries:
+        inserted, counted, deleted, empty = db.run_together(
+            [
+                *db.insert_statements(table, columns, _event_rows("together", 3)),
+                db.Statement(f"SELECT consumer, count(*) FROM {table} GROUP BY consumer", []),  # noqa: S608
+                db.Statement(
+                    f"DELETE FROM {table} WHERE consumer = %s AND event_id = %s",  # noqa: S608
+                    ["together", _event_rows("", 1)[0][0]],
+                ),
+                db.Statement(f"SELECT event_id FROM {table} WHERE consumer = %s", ["nobody"]),  # noqa: S608
+            ]
+        )
+
+    assert inserted == db.Outcome(rows=[], rowcount=3)
+    assert counted.rows == [("together", 3)]  # the INSERT before it had run
+    assert deleted == db.Outcome(rows=[], rowcount=1)
+    assert empty.rows == []
+    assert ProcessedEvent.objects.filter(consumer="together").count() == 2
+    # One round trip on PostgreSQL (one text); SQLite's driver takes one statement at a time.
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 4)
+
+
+def test_a_failing_statement_of_run_together_stops_the_rest_and_fails_the_block():
+    from shop.kernel import db
+
+    table = ProcessedEvent._meta.db_table
+    twice = db.insert_statements(table, ("event_id", "consumer", "processed_at"), _event_rows("twice", 1))
+    after = db.Statement(f"DELETE FROM {table} WHERE consumer = %s", ["kept"])  # noqa: S608
+    ProcessedEvent.objects.create(event_id="00000000-0000-0000-0000-000000000099", consumer="kept")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        db.run_together([*twice, *twice, after])
+
+    assert not ProcessedEvent.objects.filter(consumer="twice").exists()  # rolled back with the block
+    assert ProcessedEvent.objects.filter(consumer="kept").exists()  # the DELETE after it never ran
+
+
+def test_joined_transaction_joins_the_callers_without_a_savepoint_and_leaves_it_usable_after_an_error():
+    from shop.kernel import db
+
+    @db.joined_transaction()
+    def refuse_before_writing():
+        raise LookupError("refused")
+
+    with transaction.atomic():
+        ProcessedEvent.objects.create(event_id="00000000-0000-0000-0000-000000000001", consumer="before")
+        with CaptureQueriesContext(connection) as queries, pytest.raises(LookupError):
+            refuse_before_writing()
+        assert not [query for query in queries if "SAVEPOINT" in query["sql"]]
+        # The caller goes on: its transaction is not marked for rollback.
+        ProcessedEvent.objects.create(event_id="00000000-0000-0000-0000-000000000002", consumer="after")
+
+    assert set(ProcessedEvent.objects.values_list("consumer", flat=True)) == {"before", "after"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_joined_transaction_opens_a_transaction_of_its_own_outside_one():
+    from shop.kernel import db
+
+    with pytest.raises(LookupError), db.joined_transaction():
+        assert connection.in_atomic_block
+        ProcessedEvent.objects.create(event_id="00000000-0000-0000-0000-000000000001", consumer="alone")
+        raise LookupError("after a write")
+
+    assert not ProcessedEvent.objects.exists()  # rolled back

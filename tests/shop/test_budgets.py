@@ -85,10 +85,10 @@ BUDGETS: dict[str, Budget] = {
     "cart_read": Budget(3, 1, 0, 3, 3),  # the cart, its lines, one catalog lookup
     "cart_add_new_line": Budget(7, 1, 0, 7, 3),  # find+lock+touch, lines, quote, stock, write; no re-read
     "cart_add_existing_line": Budget(7, 1, 0, 7, 3),
-    "checkout_create": Budget(18, 1, 0, 17, 3),  # priced once; its StockChanged flip no flag: no relay
+    "checkout_create": Budget(12, 1, 0, 15, 3),  # priced once; stock: lock+read, lock rows, lines, writes
     "checkout_update": Budget(7, 1, 0, 7, 3),  # PATCH e-mail, address, shipping method; priced once
     "checkout_shipping_methods": Budget(2, 1, 0, 2, 3),
-    "checkout_complete": Budget(32, 2, 1, 31, 4),  # 8 SAVEPOINT/RELEASE; its OrderPlaced: SET NX, LPUSH
+    "checkout_complete": Budget(21, 2, 1, 27, 4),  # 4 SAVEPOINT/RELEASE; its OrderPlaced: SET NX, LPUSH
     "order_read": Budget(2, 1, 0, 2, 3),  # a guest with X-Order-Token
 }
 # Every request above also passes the anonymous throttle (the customer's counts signed-in customers
