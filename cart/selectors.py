@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 
 from cart.models import Cart, CartLine
 from catalog import api as catalog_api
 from catalog.data import Quote
+from shop.kernel.db import Statement, as_datetime, as_uuid, fetch, run_together
 
 
 def parse_token(token: uuid.UUID | str) -> uuid.UUID | None:
@@ -37,10 +38,47 @@ def cart_for(*, token: uuid.UUID | str, customer_id: int | None) -> Cart | None:
     return next(iter(Cart.objects.raw(sql, [token_parameter(token), customer_id])), None)
 
 
+def cart_with_lines_for(
+    *, token: uuid.UUID | str, customer_id: int | None
+) -> tuple[Cart | None, list[CartLine]]:
+    """
+    ``cart_for`` and the cart's lines (``cart_lines``), read in one round trip on PostgreSQL: the
+    lines' statement finds the cart by the same rule. ``(None, [])`` where ``cart_for`` gives None.
+    """
+    token = parse_token(token)
+    if token is None:
+        return None, []
+    parameters = [token_parameter(token), customer_id]
+    cart, lines = run_together(
+        [
+            Statement(f"SELECT {_CART_COLUMNS} FROM {_CART_TABLE} WHERE {VISIBLE_CART_SQL}", parameters),  # noqa: S608
+            visible_lines_statement(parameters),
+        ]
+    )
+    if not cart.rows:
+        return None, []
+    cart_id, token, owner_id, created_at, updated_at = cart.rows[0]
+    found = Cart.from_db(
+        DEFAULT_DB_ALIAS,
+        _CART_FIELDS,
+        (cart_id, as_uuid(token), owner_id, as_datetime(created_at), as_datetime(updated_at)),
+    )
+    return found, lines_from(lines.rows)
+
+
 #: ``cart_for``'s rule in SQL, for the add's locking ``UPDATE`` (``services.cart_line_add``):
 #: parameters the token (``token_parameter``) and the customer's id or None.
 #: tests/cart/test_cart_api.py checks that both find the same carts.
 VISIBLE_CART_SQL = "token = %s AND (customer_id IS NULL OR customer_id = %s)"
+
+
+# The columns the reads above build carts and lines from, in the models' field order.
+_CART_FIELDS = ("id", "token", "customer_id", "created_at", "updated_at")
+_CART_COLUMNS = ", ".join(_CART_FIELDS)
+_LINE_FIELDS = ("id", "cart_id", "sku", "quantity", "created_at")
+_LINE_COLUMNS = ", ".join(_LINE_FIELDS)
+_CART_TABLE = Cart._meta.db_table
+_LINE_TABLE = CartLine._meta.db_table
 
 
 def token_parameter(token: uuid.UUID):
@@ -55,11 +93,34 @@ def customer_cart(customer_id: int) -> Cart | None:
 
 def cart_lines(cart_id: int) -> list[CartLine]:
     """
-    The lines of a cart in the order they were added (one query). A raw query: every cart request
+    The lines of a cart in the order they were added (one query). In SQL: every cart request
     reads them, and building this one with the ORM cost more than running it.
     """
-    table = CartLine._meta.db_table
-    return list(CartLine.objects.raw(f"SELECT * FROM {table} WHERE cart_id = %s ORDER BY id", [cart_id]))  # noqa: S608
+    sql = f"SELECT {_LINE_COLUMNS} FROM {_LINE_TABLE} WHERE cart_id = %s ORDER BY id"  # noqa: S608 - the model's table
+    return lines_from(fetch(sql, [cart_id]))
+
+
+def visible_lines_statement(parameters: list) -> Statement:
+    """
+    The read of ``cart_lines`` of the cart that ``VISIBLE_CART_SQL`` finds with ``parameters``,
+    for a caller that sends it with the statement that finds (or locks) the cart: their answers
+    come in one round trip. Its rows go to ``lines_from``.
+    """
+    return Statement(
+        f"SELECT {_LINE_COLUMNS} FROM {_LINE_TABLE} "  # noqa: S608 - the models' tables
+        f"WHERE cart_id = (SELECT id FROM {_CART_TABLE} WHERE {VISIBLE_CART_SQL}) ORDER BY id",
+        parameters,
+    )
+
+
+def lines_from(rows: list[tuple]) -> list[CartLine]:
+    """Cart lines from rows of ``_LINE_COLUMNS`` (SQLite gives the time as text)."""
+    return [
+        CartLine.from_db(
+            DEFAULT_DB_ALIAS, _LINE_FIELDS, (line_id, cart_id, sku, quantity, as_datetime(created_at))
+        )
+        for line_id, cart_id, sku, quantity, created_at in rows
+    ]
 
 
 @dataclass(frozen=True)

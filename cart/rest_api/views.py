@@ -85,7 +85,10 @@ class CartDetailView(CartAPIView):
         responses={200: CartSerializer, **problem_responses(401, 404, 429)},
     )
     def get(self, request, token: uuid.UUID):
-        return self.cart_response(self.get_cart(request, token))
+        cart, lines = selectors.cart_with_lines_for(token=token, customer_id=_customer_id(request))
+        if cart is None:
+            raise CartNotFound
+        return self.priced_response(selectors.priced_cart(cart, lines=lines))
 
 
 class CartLineAddView(CartAPIView):

@@ -358,15 +358,18 @@ class TestNotFound:
 
 class TestQueryBudget:
     @pytest.mark.parametrize("size", [1, 20])
-    def test_reading_a_cart_takes_three_queries_whatever_its_size(
+    def test_reading_a_cart_takes_the_same_queries_whatever_its_size(
         self, api_client, size, django_assert_num_queries
     ):
+        from django.db import connection
+
         token = new_cart(api_client)
         for number in range(size):
             product(f"SKU-{number}")
             add(api_client, token, f"SKU-{number}")
 
-        with django_assert_num_queries(3):  # the cart, its lines, one catalog lookup
+        # The cart, its lines (one round trip on PostgreSQL), one catalog lookup.
+        with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
             response = api_client.get(cart_url(token))
 
         assert len(response.json()["lines"]) == size

@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from cart import api
 from cart.data import CartData, CartLineData
@@ -24,7 +24,7 @@ def filled(api_client):
 
 
 def test_get_cart_returns_the_lines_as_data(filled, django_assert_num_queries):
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):  # one round trip
         cart = api.get_cart(token=filled, customer_id=None)
 
     assert cart == CartData(

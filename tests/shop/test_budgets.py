@@ -82,10 +82,10 @@ BUDGETS: dict[str, Budget] = {
     "product_list_category_cached": Budget(0, 1, 0, 0, 4),
     "product_list_category_uncached": Budget(2, 5, 0, 2, 8),  # generation started, the tree read and stored
     "cart_create": Budget(3, 1, 0, 3, 3),  # the INSERT (in a savepoint here); a new cart's lines not read
-    "cart_read": Budget(3, 1, 0, 3, 3),  # the cart, its lines, one catalog lookup
-    "cart_add_new_line": Budget(7, 1, 0, 7, 3),  # find+lock+touch, lines, quote, stock, write; no re-read
-    "cart_add_existing_line": Budget(7, 1, 0, 7, 3),
-    "checkout_create": Budget(12, 1, 0, 15, 3),  # priced once; stock: lock+read, lock rows, lines, writes
+    "cart_read": Budget(2, 1, 0, 3, 3),  # the cart with its lines (one round trip), one catalog lookup
+    "cart_add_new_line": Budget(6, 1, 0, 7, 3),  # find+lock+touch with lines, quote, stock, write; no re-read
+    "cart_add_existing_line": Budget(6, 1, 0, 7, 3),
+    "checkout_create": Budget(11, 1, 0, 15, 3),  # priced once; stock: lock+read, lock rows, lines, writes
     "checkout_update": Budget(7, 1, 0, 7, 3),  # PATCH e-mail, address, shipping method; priced once
     "checkout_shipping_methods": Budget(2, 1, 0, 2, 3),
     "checkout_complete": Budget(21, 2, 1, 27, 4),  # 4 SAVEPOINT/RELEASE; its OrderPlaced: SET NX, LPUSH
