@@ -11,6 +11,13 @@ from checkout.models import Order
 CANCELED = Order.Status.CANCELED
 
 
+class CheckoutNotFound(Exception):
+    """No checkout with this id that the customer (or guest) may see."""
+
+    def __init__(self) -> None:
+        super().__init__("No such checkout.")
+
+
 class EmptyCart(Exception):
     """A checkout cannot start from a cart without lines."""
 

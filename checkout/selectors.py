@@ -27,9 +27,13 @@ def open_checkouts_of(cart_token) -> list[Checkout]:
     return list(Checkout.objects.raw(sql, [as_uuid_parameter(cart_token), Checkout.Status.OPEN]))
 
 
-def checkout_for(checkout_id, customer_id: int | None) -> Checkout | None:
-    """The checkout if this customer (or a guest, for a guest checkout) may see it."""
-    checkout = checkout_by_id(checkout_id)
+def checkout_for(checkout_id, customer_id: int | None, *, lock: bool = False) -> Checkout | None:
+    """
+    The checkout if this customer (or a guest, for a guest checkout) may see it; locked ``FOR
+    UPDATE`` with ``lock`` (a checkout someone else may not see is locked all the same, until
+    the caller's transaction ends, and not returned).
+    """
+    checkout = checkout_by_id(checkout_id, lock=lock)
     if checkout is None or (checkout.customer_id is not None and checkout.customer_id != customer_id):
         return None
     return checkout

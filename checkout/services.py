@@ -27,6 +27,7 @@ from checkout import metrics, selectors
 from checkout import pricing as checkout_pricing
 from checkout.errors import (
     CheckoutIncomplete,
+    CheckoutNotFound,
     CheckoutNotOpen,
     CompletionInProgress,
     EmptyCart,
@@ -46,12 +47,14 @@ from inventory.data import Shortage, StockLine
 from shop.accounts import api as accounts_api
 from shop.kernel import logcontext
 from shop.kernel.db import (
+    Statement,
     as_datetime_parameter,
     as_uuid_parameter,
     fetch,
-    insert_rows,
+    insert_statements,
     insert_unless_conflict,
     run,
+    run_together,
 )
 from shop.kernel.events import publish, publish_many
 from shop.kernel.money import Money
@@ -146,21 +149,25 @@ def checkout_create(*, cart: CartData, customer_id: int | None) -> PricedCheckou
 @transaction.atomic
 def checkout_update(
     *,
-    checkout: Checkout,
+    checkout_id: uuid.UUID,
+    customer_id: int | None,
     email: str | None = None,
     shipping_address: dict | None = None,
     shipping_method: str | None = None,
 ) -> PricedCheckout:
     """
-    Set the e-mail, the shipping address and/or the shipping method (already validated in form).
+    Set the e-mail, the shipping address and/or the shipping method (already validated in form)
+    of the checkout ``checkout_id`` as ``customer_id`` (None: a guest) sees it: found and locked
+    in one statement.
 
     Raises:
+        CheckoutNotFound: no such checkout that ``customer_id`` may see.
         CheckoutNotOpen: the checkout is being completed or is completed.
         UnknownShippingMethod: the shipping method is not offered for the address's country.
     """
-    checkout = selectors.checkout_by_id(checkout.pk, lock=True)
+    checkout = selectors.checkout_for(checkout_id, customer_id, lock=True)
     if checkout is None:
-        raise Checkout.DoesNotExist
+        raise CheckoutNotFound
     if checkout.status != Checkout.Status.OPEN:
         raise CheckoutNotOpen(checkout.status)
     if email is not None:
@@ -330,10 +337,23 @@ def _place_order(
         )
         for line in pricing.lines
     ]
-    insert_rows(  # one INSERT in SQL: the ORM's bulk_create cost more to build than to run
-        OrderLine._meta.db_table,
-        ("order_id", "sku", "name", "quantity", "unit_price", "line_total"),
-        [(order.pk, line.sku, line.name, line.quantity, line.unit_price, line.line_total) for line in lines],
+    now = as_datetime_parameter(timezone.now())
+    run_together(  # the lines (one INSERT: bulk_create cost more to build than to run) and the checkout
+        [
+            *insert_statements(
+                OrderLine._meta.db_table,
+                ("order_id", "sku", "name", "quantity", "unit_price", "line_total"),
+                [
+                    (order.pk, line.sku, line.name, line.quantity, line.unit_price, line.line_total)
+                    for line in lines
+                ],
+            ),
+            Statement(
+                f"UPDATE {Checkout._meta.db_table} SET status = %s, order_number = %s, "  # noqa: S608
+                "status_changed_at = %s, updated_at = %s WHERE id = %s",
+                [Checkout.Status.COMPLETED, order.number, now, now, as_uuid_parameter(checkout.id)],
+            ),
+        ]
     )
     inventory_api.commit(reference=str(checkout.id), order_number=order.number)
     publish_many(
@@ -363,12 +383,6 @@ def _place_order(
                 number=order.number, previous_status=Order.Status.PLACED, status=Order.Status.PAID
             ),
         ]
-    )
-    now = as_datetime_parameter(timezone.now())
-    run(
-        f"UPDATE {Checkout._meta.db_table} SET status = %s, order_number = %s, status_changed_at = %s, "  # noqa: S608
-        "updated_at = %s WHERE id = %s",
-        [Checkout.Status.COMPLETED, order.number, now, now, as_uuid_parameter(checkout.id)],
     )
     # What the order bought leaves the cart; lines added since the checkout's snapshot stay.
     cart_api.remove_ordered(

@@ -19,6 +19,7 @@ def _missing(exc: errors.CheckoutIncomplete) -> dict:
 
 
 PROBLEMS: ProblemTable = {
+    errors.CheckoutNotFound: Maps(404, "not_found"),
     errors.EmptyCart: Maps(400, "empty_cart"),
     inventory_api.InsufficientStock: Maps(
         409, "insufficient_stock", "Not enough stock for some items.", _shortages

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -172,10 +172,14 @@ class CheckoutDetailView(APIView):
         responses={200: CheckoutSerializer, **problem_responses(400, 404, 409)},
     )
     def patch(self, request, checkout_id):
-        checkout = _checkout_or_404(request, checkout_id)
         payload = CheckoutUpdateInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        updated = services.checkout_update(checkout=checkout, **payload.validated_data)
+        if not payload.is_valid():
+            _checkout_or_404(request, checkout_id)  # an unknown checkout is a 404 before a bad body's 400
+            raise ValidationError(payload.errors)
+        # The service finds the checkout as _checkout_or_404 would, in the statement that locks it.
+        updated = services.checkout_update(
+            checkout_id=checkout_id, customer_id=_customer_id(request), **payload.validated_data
+        )
         return Response(checkout_data(updated.checkout, updated.pricing))
 
 
