@@ -54,7 +54,6 @@ from shop.kernel.db import (
     insert_statements,
     insert_unless_conflict,
     run,
-    run_together,
 )
 from shop.kernel.events import publish, publish_many
 from shop.kernel.money import Money
@@ -338,25 +337,7 @@ def _place_order(
         for line in pricing.lines
     ]
     now = as_datetime_parameter(timezone.now())
-    run_together(  # the lines (one INSERT: bulk_create cost more to build than to run) and the checkout
-        [
-            *insert_statements(
-                OrderLine._meta.db_table,
-                ("order_id", "sku", "name", "quantity", "unit_price", "line_total"),
-                [
-                    (order.pk, line.sku, line.name, line.quantity, line.unit_price, line.line_total)
-                    for line in lines
-                ],
-            ),
-            Statement(
-                f"UPDATE {Checkout._meta.db_table} SET status = %s, order_number = %s, "  # noqa: S608
-                "status_changed_at = %s, updated_at = %s WHERE id = %s",
-                [Checkout.Status.COMPLETED, order.number, now, now, as_uuid_parameter(checkout.id)],
-            ),
-        ]
-    )
-    inventory_api.commit(reference=str(checkout.id), order_number=order.number)
-    publish_many(
+    publish_many(  # sent with the lines (one INSERT) and the checkout's UPDATE: one round trip
         [
             OrderPlaced(
                 number=order.number,
@@ -382,8 +363,25 @@ def _place_order(
             OrderStatusChanged(
                 number=order.number, previous_status=Order.Status.PLACED, status=Order.Status.PAID
             ),
-        ]
+        ],
+        after=[
+            *insert_statements(
+                OrderLine._meta.db_table,
+                ("order_id", "sku", "name", "quantity", "unit_price", "line_total"),
+                [
+                    (order.pk, line.sku, line.name, line.quantity, line.unit_price, line.line_total)
+                    for line in lines
+                ],
+            ),
+            Statement(
+                f"UPDATE {Checkout._meta.db_table} SET status = %s, order_number = %s, "  # noqa: S608
+                "status_changed_at = %s, updated_at = %s WHERE id = %s",
+                [Checkout.Status.COMPLETED, order.number, now, now, as_uuid_parameter(checkout.id)],
+            ),
+        ],
     )
+    # The stock: an allocation that cannot be had rolls all of the above back.
+    inventory_api.commit(reference=str(checkout.id), order_number=order.number)
     # What the order bought leaves the cart; lines added since the checkout's snapshot stay.
     cart_api.remove_ordered(
         token=checkout.cart_token,

@@ -51,6 +51,7 @@ from inventory.models import (
     Warehouse,
 )
 from shop.kernel.db import (
+    Outcome,
     Statement,
     as_datetime,
     as_datetime_parameter,
@@ -195,9 +196,8 @@ def _row_updates(rows: list[_Row]) -> list[Statement]:
     return []
 
 
-def _deleted_by(writes: list[Statement], dropped_at: int | None) -> int:
-    """Run ``writes`` together; the row count of the one at ``dropped_at`` (reservations deleted), else 0."""
-    outcomes = run_together(writes) if writes else []
+def _deleted_by(outcomes: list[Outcome], dropped_at: int | None) -> int:
+    """The row count of the write at ``dropped_at`` (the reservations it deleted), else 0."""
     return outcomes[dropped_at].rowcount if dropped_at is not None else 0
 
 
@@ -350,9 +350,9 @@ class _LockedStock:
     def save(self) -> int:
         """
         Write the changes, the ledger and the events; return how many reservations were deleted.
-        The writes travel together, in one round trip on PostgreSQL (the events' INSERT is the
-        outbox's own); an operation that found expired, emptied reservations to delete reads them
-        in between.
+        The writes travel together with the events' INSERT into the outbox, in one round trip on
+        PostgreSQL; an operation that found expired, emptied reservations to delete reads them in
+        between.
         """
         changed = [row for key, row in self.rows.items() if (row.on_hand, row.reserved) != self._initial[key]]
         writes = _row_updates(changed) if changed else []
@@ -375,7 +375,7 @@ class _LockedStock:
         deleted = 0
         candidates = self._reclaimed - self._dropped
         if candidates:  # expired reservations emptied here: deleted once their lines are gone
-            deleted += _deleted_by(writes, dropped_at)
+            deleted += _deleted_by(run_together(writes), dropped_at)
             writes, dropped_at = [], None
             empty = list(
                 Reservation.objects.select_for_update(skip_locked=True)
@@ -398,9 +398,9 @@ class _LockedStock:
                 if on_hand or reserved
             ],
         )
-        deleted += _deleted_by(writes, dropped_at)
-        self._publish({row.sku for row in changed})
-        return deleted
+        # The events go with the writes they announce: one round trip for all on PostgreSQL.
+        outcomes = publish_many(self._events({row.sku for row in changed}), after=writes)
+        return deleted + _deleted_by(outcomes, dropped_at)
 
     def _reservation_inserts(self) -> list[Statement]:
         reservation = self.new_reservation
@@ -423,7 +423,7 @@ class _LockedStock:
             ),
         ]
 
-    def _publish(self, skus: set[str]) -> None:
+    def _events(self, skus: set[str]) -> list[StockChanged]:
         """
         ``StockChanged`` for each SKU whose availability changed: as readers saw it (expired
         lines not counted) or as the counters said (so that the clean-up of an expired
@@ -446,7 +446,7 @@ class _LockedStock:
                 events.append(
                     StockChanged(sku=sku, available=after, in_stock=after > 0, in_stock_changed=flipped)
                 )
-        publish_many(events)
+        return events
 
 
 # --- reservations ---------------------------------------------------------------------------

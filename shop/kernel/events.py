@@ -15,7 +15,7 @@ import json
 import types
 import typing
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -25,7 +25,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop.kernel import handoff, logcontext, subscriptions
-from shop.kernel.db import as_datetime_parameter, as_uuid_parameter, insert_rows
+from shop.kernel.db import (
+    Outcome,
+    Statement,
+    as_datetime_parameter,
+    as_uuid_parameter,
+    insert_statements,
+    run_together,
+)
 
 _EVENT_TYPES: dict[str, type["Event"]] = {}
 OUTBOX_COPY_MIN_EVENTS = 100  # publish_many writes this many events or more with COPY on PostgreSQL
@@ -133,11 +140,15 @@ def publish(event: Event) -> None:
     publish_many([event])
 
 
-def publish_many(events: Iterable[Event]) -> None:
+def publish_many(events: Iterable[Event], *, after: Sequence[Statement] = ()) -> list[Outcome]:
     """
     Write ``events`` to the outbox, in order, in the current transaction: one INSERT, or on
     PostgreSQL one ``COPY`` from ``OUTBOX_COPY_MIN_EVENTS`` events on (bulk changes such as a
     price import, where it is several times faster than an INSERT of the same rows).
+
+    ``after``: the caller's writes that the events announce, run first and sent with the INSERT in
+    one round trip on PostgreSQL (``shop.kernel.db.run_together``); their outcomes are returned,
+    in order. Without events they run all the same.
 
     An event that no subscription wants (``shop.kernel.subscriptions.wanted``: an order's status
     change other than a cancellation, a stock change that flips no flag) is stored sent and
@@ -161,15 +172,16 @@ def publish_many(events: Iterable[Event]) -> None:
         rows.append(
             (event.event_type, event.version, payload, subscriptions.wanted(event.event_type, payload))
         )
-    if not rows:
-        return
     connection = transaction.get_connection()
     if connection.vendor == "postgresql" and len(rows) >= OUTBOX_COPY_MIN_EVENTS:
+        outcomes = run_together(after) if after else []
         _copy_to_outbox(connection, rows, now, request_id)
     else:
-        _insert_into_outbox(rows, now, request_id)
+        statements = [*after, *_outbox_inserts(rows, now, request_id)]
+        outcomes = run_together(statements)[: len(after)] if statements else []
     if any(row[3] for row in rows):
         _relay_on_commit()
+    return outcomes
 
 
 #: (event type, version, payload as JSON text, whether a subscription wants it)
@@ -182,16 +194,16 @@ _OUTBOX_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_into_outbox(rows: list[_Row], now: datetime.datetime, request_id: str) -> None:
+def _outbox_inserts(rows: list[_Row], now: datetime.datetime, request_id: str) -> list[Statement]:
     """
-    Write outbox rows with one INSERT, in SQL: every order's completion publishes, and building
-    the statement with the ORM cost more than running it. The payload goes as the JSON text
-    ``to_json`` made (PostgreSQL casts it to ``jsonb``; SQLite stores the text).
+    The INSERT of outbox rows (none for no rows), in SQL: every order's completion publishes, and
+    building the statement with the ORM cost more than running it. The payload goes as the JSON
+    text ``to_json`` made (PostgreSQL casts it to ``jsonb``; SQLite stores the text).
     """
     from shop.kernel.models import OutboxMessage
 
     occurred_at = as_datetime_parameter(now)
-    insert_rows(
+    return insert_statements(
         OutboxMessage._meta.db_table,
         _OUTBOX_COLUMNS,
         [

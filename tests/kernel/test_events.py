@@ -429,3 +429,35 @@ def test_a_consumer_refuses_an_event_of_another_type(handled_probes):
 
     assert handled_probes == []
     assert not ProcessedEvent.objects.exists()
+
+
+def test_publish_many_sends_the_callers_writes_first_with_the_events_in_one_round_trip():
+    from django.test.utils import CaptureQueriesContext
+
+    from shop.kernel.db import Statement
+
+    table = ProcessedEvent._meta.db_table
+    write = Statement(
+        f"INSERT INTO {table} (event_id, consumer, processed_at) VALUES (%s, %s, %s)",  # noqa: S608
+        [uuid.uuid4().hex, "announced", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)],
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = events.publish_many([OutboxProbe(label="after the write")], after=[write])
+
+    assert [outcome.rowcount for outcome in outcomes] == [1]  # the caller's write, not the outbox's
+    assert ProcessedEvent.objects.filter(consumer="announced").exists()
+    assert OutboxMessage.objects.filter(event_type=OutboxProbe.event_type).count() == 1
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+
+
+def test_publish_many_without_events_still_runs_the_callers_writes():
+    from shop.kernel.db import Statement
+
+    table = ProcessedEvent._meta.db_table
+    write = Statement(f"DELETE FROM {table} WHERE consumer = %s", ["gone"])  # noqa: S608
+    ProcessedEvent.objects.create(event_id=uuid.uuid4(), consumer="gone")
+
+    assert [outcome.rowcount for outcome in events.publish_many([], after=[write])] == [1]
+    assert not ProcessedEvent.objects.filter(consumer="gone").exists()
+    assert not OutboxMessage.objects.exists()

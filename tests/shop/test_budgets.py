@@ -85,10 +85,10 @@ BUDGETS: dict[str, Budget] = {
     "cart_read": Budget(2, 1, 0, 3, 3),  # the cart with its lines (one round trip), one catalog lookup
     "cart_add_new_line": Budget(6, 1, 0, 7, 3),  # find+lock+touch with lines, quote, stock, write; no re-read
     "cart_add_existing_line": Budget(6, 1, 0, 7, 3),
-    "checkout_create": Budget(11, 1, 0, 15, 3),  # priced once; stock: lock+read, lock rows, lines, writes
+    "checkout_create": Budget(10, 1, 0, 15, 3),  # priced once; stock: lock+read, rows, lines, writes+events
     "checkout_update": Budget(6, 1, 0, 6, 3),  # PATCH e-mail, address, method; found+locked once, priced once
     "checkout_shipping_methods": Budget(2, 1, 0, 2, 3),
-    "checkout_complete": Budget(20, 2, 1, 27, 4),  # 4 SAVEPOINT/RELEASE; its OrderPlaced: SET NX, LPUSH
+    "checkout_complete": Budget(19, 2, 1, 27, 4),  # 4 SAVEPOINT/RELEASE; its OrderPlaced: SET NX, LPUSH
     "order_read": Budget(2, 1, 0, 2, 3),  # a guest with X-Order-Token
 }
 # Every request above also passes the anonymous throttle (the customer's counts signed-in customers
