@@ -20,6 +20,7 @@ from tests.checkout.support import (
     stocked_skus,
 )
 from tests.events import published
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -341,12 +342,14 @@ class TestAuthorization:
         checkout = ready_checkout(owner, {sku: 1})
 
         assert intruder.get(f"/api/v1/checkouts/{checkout['id']}/").status_code == 404
-        assert (
-            intruder.patch(
-                f"/api/v1/checkouts/{checkout['id']}/", {"email": "x@example.com"}, format="json"
-            ).status_code
-            == 404
+        url = f"/api/v1/checkouts/{checkout['id']}/"
+        problem = assert_problem(
+            intruder.patch(url, {"email": "x@example.com"}, format="json"), 404, "not_found"
         )
+        assert problem["detail"] == "No such checkout."
+        # Not visible comes before a bad body, as for an unknown checkout.
+        assert_problem(intruder.patch(url, {"email": "not an e-mail"}, format="json"), 404, "not_found")
+        assert owner.get(url).json()["email"] == checkout["email"]  # unchanged
         assert complete(intruder, checkout["id"]).status_code == 404
         assert APIClient().get(f"/api/v1/checkouts/{checkout['id']}/").status_code == 404
 
