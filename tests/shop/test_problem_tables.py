@@ -39,6 +39,7 @@ MEETS = {
         inventory_errors.InsufficientStock,
     ],
     "checkout": [
+        checkout_errors.CheckoutNotFound,
         checkout_errors.EmptyCart,
         checkout_errors.CheckoutIncomplete,
         checkout_errors.CheckoutNotOpen,
