@@ -108,7 +108,7 @@ def run_together(statements: Sequence[Statement]) -> list[Outcome]:
                 return outcomes
 
 
-#: The most parameters one statement of ``insert_rows``/``update_rows`` carries: below SQLite's
+#: The most parameters one statement of ``insert_statements``/``update_statements`` carries: below SQLite's
 #: limit (32,766), so that a big chunk is split into several statements instead of refused.
 MAX_PARAMETERS = 30_000
 
@@ -135,12 +135,6 @@ def insert_statements(table: str, columns: Sequence[str], rows: Sequence[Sequenc
         )
         for batch in _batches(rows, len(columns))
     ]
-
-
-def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
-    """Run ``insert_statements``: insert ``rows`` into ``table``."""
-    for statement in insert_statements(table, columns, rows):
-        run(*statement)
 
 
 def update_statements(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> list[Statement]:

@@ -97,7 +97,7 @@ def test_bound_statements_are_counted_like_any_other():
     assert [query["sql"] for query in queries] == ["SELECT %s::int + 1 -- bound on the server"]
 
 
-def test_insert_rows_and_update_rows_write_many_rows_in_batches_under_the_parameter_limit(monkeypatch):
+def test_insert_statements_and_update_rows_write_many_rows_in_batches_under_the_parameter_limit(monkeypatch):
     from shop.kernel import db
 
     table = ProcessedEvent._meta.db_table
@@ -106,9 +106,9 @@ def test_insert_rows_and_update_rows_write_many_rows_in_batches_under_the_parame
     rows = [(f"00000000-0000-0000-0000-{number:012d}", "many", now) for number in range(1, 26)]
     rows = [(db.as_uuid_parameter(event_id), consumer, at) for event_id, consumer, at in rows]
 
-    with CaptureQueriesContext(connection) as inserted:
-        db.insert_rows(table, ("event_id", "consumer", "processed_at"), rows)
-    assert len([query for query in inserted if query["sql"].startswith("INSERT")]) == 3  # 10 + 10 + 5
+    statements = db.insert_statements(table, ("event_id", "consumer", "processed_at"), rows)
+    assert [len(statement.params) for statement in statements] == [30, 30, 15]  # 10 + 10 + 5 rows
+    db.run_together(statements)
     written = ProcessedEvent.objects.filter(consumer="many").order_by("id")
     assert [str(event.event_id)[-2:] for event in written] == [f"{number:02d}" for number in range(1, 26)]
 
@@ -118,7 +118,7 @@ def test_insert_rows_and_update_rows_write_many_rows_in_batches_under_the_parame
     assert len([query for query in updated if query["sql"].startswith("UPDATE")]) == 2  # 15 + 10
     consumers = ProcessedEvent.objects.filter(pk__in=ids).order_by("id").values_list("consumer", flat=True)
     assert list(consumers) == [f"row-{index}" for index in range(25)]
-    db.insert_rows(table, ("event_id", "consumer", "processed_at"), [])  # nothing to write: no statement
+    assert db.insert_statements(table, ("event_id", "consumer", "processed_at"), []) == []  # nothing to write
 
 
 def _event_rows(consumer: str, count: int) -> list[tuple]:
