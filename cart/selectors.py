@@ -33,9 +33,7 @@ def cart_for(*, token: uuid.UUID | str, customer_id: int | None) -> Cart | None:
     token = parse_token(token)
     if token is None:
         return None
-    # S608: the model's table; every value is a parameter. In SQL: every cart request reads it.
-    sql = f"SELECT * FROM {Cart._meta.db_table} WHERE {VISIBLE_CART_SQL}"  # noqa: S608
-    return next(iter(Cart.objects.raw(sql, [token_parameter(token), customer_id])), None)
+    return _cart_from(fetch(*_visible_cart_statement([token_parameter(token), customer_id])))
 
 
 def cart_with_lines_for(
@@ -49,21 +47,26 @@ def cart_with_lines_for(
     if token is None:
         return None, []
     parameters = [token_parameter(token), customer_id]
-    cart, lines = run_together(
-        [
-            Statement(f"SELECT {_CART_COLUMNS} FROM {_CART_TABLE} WHERE {VISIBLE_CART_SQL}", parameters),  # noqa: S608
-            visible_lines_statement(parameters),
-        ]
-    )
-    if not cart.rows:
-        return None, []
-    cart_id, token, owner_id, created_at, updated_at = cart.rows[0]
-    found = Cart.from_db(
+    found, lines = run_together([_visible_cart_statement(parameters), visible_lines_statement(parameters)])
+    cart = _cart_from(found.rows)
+    return (cart, lines_from(lines.rows)) if cart is not None else (None, [])
+
+
+def _visible_cart_statement(parameters: list) -> Statement:
+    """The read of the cart that ``VISIBLE_CART_SQL`` finds with ``parameters`` (every cart request)."""
+    return Statement(f"SELECT {_CART_COLUMNS} FROM {_CART_TABLE} WHERE {VISIBLE_CART_SQL}", parameters)  # noqa: S608
+
+
+def _cart_from(rows: list[tuple]) -> Cart | None:
+    """The cart of a row of ``_CART_COLUMNS`` (SQLite gives the token as hex, the times as text)."""
+    if not rows:
+        return None
+    cart_id, token, owner_id, created_at, updated_at = rows[0]
+    return Cart.from_db(
         DEFAULT_DB_ALIAS,
         _CART_FIELDS,
         (cart_id, as_uuid(token), owner_id, as_datetime(created_at), as_datetime(updated_at)),
     )
-    return found, lines_from(lines.rows)
 
 
 #: ``cart_for``'s rule in SQL, for the add's locking ``UPDATE`` (``services.cart_line_add``):
