@@ -272,7 +272,7 @@ def cart_remove_ordered(*, token: uuid.UUID, ordered: Mapping[str, int]) -> None
     """
     cart, line = Cart._meta.db_table, CartLine._meta.db_table
     skus = list(ordered)
-    touched, lines = run_together(  # S608: the models' tables; every value is a parameter
+    touched, lines = run_together(  # the models' tables; every value is a parameter
         [
             Statement(
                 f"UPDATE {cart} SET updated_at = %s WHERE token = %s RETURNING id",  # noqa: S608

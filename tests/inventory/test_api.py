@@ -583,6 +583,27 @@ class TestSetOnHandMany:
         ]
         assert stored() == replayed()
 
+    @pytest.mark.parametrize("skus", [100, 101])
+    def test_a_feed_chunk_is_written_with_its_ledger_whatever_its_size(self, skus):
+        """
+        Up to 100 stock rows are written with the other writes in one round trip; more (a feed's
+        chunk) with an UPDATE bound on the server first. Both write every row and its ledger.
+        """
+        names = [f"F-{number:03d}" for number in range(skus)]
+        for sku in names:
+            stock(sku, 1)
+
+        with CaptureQueriesContext(connection) as queries:
+            result = api.set_on_hand_many(levels=[(sku, "main", 7) for sku in names], reason="erp-sync")
+
+        assert result == LevelsSet(changed=skus, unchanged=0, rejected={})
+        assert {sku: levels(sku) for sku in names} == {sku: {"main": (7, 0)} for sku in names}
+        assert len(movements(reference="erp-sync")) == skus
+        assert stored() == replayed()
+        bound = [query for query in queries if query["sql"].endswith("-- bound on the server")]
+        expected = 1 if connection.vendor == "postgresql" and skus > 100 else 0
+        assert len(bound) == expected
+
     def test_receipts_for_increases_with_the_reason_receipt(self):
         stock("A", 5)
 
