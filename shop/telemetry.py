@@ -85,6 +85,9 @@ def setup(process: str) -> bool:
 
     logcontext.current_trace_ids = _current_trace_ids
     tracing.start_client_span = _client_span(trace.get_tracer("shop.http.client", tracer_provider=provider))
+    tracing.current_traceparent = _current_traceparent
+    tracing.attach_traceparent = _attach_traceparent
+    tracing.start_span_in = _span_in(trace.get_tracer("shop.events", tracer_provider=provider))
     _active = True
     logger.info("Tracing on: %s spans of %s.", ", ".join(_exporter_names(os.environ) or ["otlp"]), process)
     return True
@@ -134,6 +137,42 @@ def _current_trace_ids() -> tuple[str, str] | None:
     if not context.is_valid:
         return None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+def _current_traceparent() -> str:
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier)
+    return carrier.get("traceparent", "")
+
+
+def _context_of(traceparent: str):
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    return TraceContextTextMapPropagator().extract({"traceparent": traceparent})
+
+
+@contextlib.contextmanager
+def _attach_traceparent(traceparent: str):
+    from opentelemetry import context
+
+    token = context.attach(_context_of(traceparent))
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+def _span_in(tracer):
+    from opentelemetry.trace import SpanKind
+
+    @contextlib.contextmanager
+    def start(traceparent: str, name: str):
+        with tracer.start_as_current_span(name, context=_context_of(traceparent), kind=SpanKind.CONSUMER):
+            yield
+
+    return start
 
 
 def _client_span(tracer):

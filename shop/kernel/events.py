@@ -24,7 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from shop.kernel import handoff, logcontext, subscriptions
+from shop.kernel import handoff, logcontext, subscriptions, tracing
 from shop.kernel.db import (
     Outcome,
     Statement,
@@ -161,6 +161,7 @@ def publish_many(events: Iterable[Event], *, after: Sequence[Statement] = ()) ->
 
     now = timezone.now()
     request_id = logcontext.REQUEST_ID.get() or ""
+    origin = (request_id, tracing.traceparent())  # who published: each row keeps it for its subscribers
     rows = []
     for event in events:
         if not isinstance(event, Event):
@@ -175,9 +176,9 @@ def publish_many(events: Iterable[Event], *, after: Sequence[Statement] = ()) ->
     connection = transaction.get_connection()
     if connection.vendor == "postgresql" and len(rows) >= OUTBOX_COPY_MIN_EVENTS:
         outcomes = run_together(after) if after else []
-        _copy_to_outbox(connection, rows, now, request_id)
+        _copy_to_outbox(connection, rows, now, origin)
     else:
-        statements = [*after, *_outbox_inserts(rows, now, request_id)]
+        statements = [*after, *_outbox_inserts(rows, now, origin)]
         outcomes = run_together(statements)[: len(after)] if statements else []
     if any(row[3] for row in rows):
         _relay_on_commit()
@@ -190,11 +191,11 @@ _Row = tuple[str, int, str, bool]
 
 _OUTBOX_COLUMNS = (
     "event_id", "event_type", "version", "payload", "occurred_at",
-    "attempts", "last_error", "redeliveries", "request_id", "sent_at", "handled_at",
+    "attempts", "last_error", "redeliveries", "request_id", "trace_context", "sent_at", "handled_at",
 )  # fmt: skip
 
 
-def _outbox_inserts(rows: list[_Row], now: datetime.datetime, request_id: str) -> list[Statement]:
+def _outbox_inserts(rows: list[_Row], now: datetime.datetime, origin: tuple[str, str]) -> list[Statement]:
     """
     The INSERT of outbox rows (none for no rows), in SQL: every order's completion publishes, and
     building the statement with the ORM cost more than running it. The payload goes as the JSON
@@ -216,7 +217,7 @@ def _outbox_inserts(rows: list[_Row], now: datetime.datetime, request_id: str) -
                 0,
                 "",
                 0,
-                request_id,
+                *origin,
                 *((None, None) if wanted else (occurred_at, occurred_at)),
             )
             for event_type, version, payload, wanted in rows
@@ -224,7 +225,7 @@ def _outbox_inserts(rows: list[_Row], now: datetime.datetime, request_id: str) -
     )
 
 
-def _copy_to_outbox(connection, rows: list[_Row], now: datetime.datetime, request_id: str) -> None:
+def _copy_to_outbox(connection, rows: list[_Row], now: datetime.datetime, origin: tuple[str, str]) -> None:
     """
     Write outbox rows with PostgreSQL's ``COPY``: no statement to build, no parameter to quote.
     The rows get the ids of their order, as the INSERT would give them, so the relay keeps it.
@@ -236,9 +237,7 @@ def _copy_to_outbox(connection, rows: list[_Row], now: datetime.datetime, reques
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for event_type, version, payload, wanted in rows:
             done = None if wanted else now
-            copy.write_row(
-                (uuid.uuid4(), event_type, version, payload, now, 0, "", 0, request_id, done, done)
-            )
+            copy.write_row((uuid.uuid4(), event_type, version, payload, now, 0, "", 0, *origin, done, done))
 
 
 #: The relay's task (``shop.kernel.tasks.relay_outbox``), asked for on commit by name.
@@ -254,11 +253,14 @@ def _relay_on_commit() -> None:
 
 def _trigger_relay() -> None:
     """
-    Ask a worker to relay the outbox now; if the broker is down, the beat sweep will. One relay
-    task asked for and not yet started serves every commit meanwhile (it relays every unsent row).
+    Ask a worker to relay the outbox in ``OUTBOX_RELAY_DELAY_SECONDS``; if the broker is down, the
+    beat sweep will. One relay task asked for and not yet started serves every commit meanwhile
+    (it relays every unsent row), so under load the delay gathers the events of many commits into
+    one relay and one message for each subscriber (``shop.kernel.outbox``).
     """
     handoff.send_coalesced(
         RELAY_TASK,
         unsent="Could not trigger the outbox relay; the sweep will deliver.",
         seconds=settings.OUTBOX_RELAY_COALESCE_SECONDS,
+        countdown=settings.OUTBOX_RELAY_DELAY_SECONDS,
     )

@@ -68,12 +68,13 @@ def _asked_key(task_name: str) -> str:
     return f"kernel:handoff:asked:v1:{task_name}"
 
 
-def send_coalesced(task_name: str, *, unsent: str, seconds: float) -> None:
+def send_coalesced(task_name: str, *, unsent: str, seconds: float, countdown: float = 0) -> None:
     """
     ``send`` the task ``task_name`` (no arguments) unless an earlier ``send_coalesced`` of it has
     not started yet (the task calls ``started`` first thing): that one will do this caller's work
-    too. Under load many callers a second so share one task instead of a task each. The mark (in
-    the default cache) lives ``seconds`` at most, so a task that was lost (a broker restarted
+    too. Under load many callers a second so share one task instead of a task each; a
+    ``countdown`` (seconds the task waits before it starts) lets more of them share it. The mark
+    (in the default cache) lives ``seconds`` at most, so a task that was lost (a broker restarted
     empty) holds back new sends that long at most; a cache that does not answer sends every
     time, and a send the broker did not take leaves no mark.
     """
@@ -82,7 +83,7 @@ def send_coalesced(task_name: str, *, unsent: str, seconds: float) -> None:
             return
     except Exception:
         logger.warning("No mark for %s: the cache did not answer; sending anyway", task_name, exc_info=True)
-    if not send(task_name, unsent=unsent):
+    if not send(task_name, unsent=unsent, **({"countdown": countdown} if countdown > 0 else {})):
         cache.delete(_asked_key(task_name))
 
 

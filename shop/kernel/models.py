@@ -36,6 +36,12 @@ class OutboxMessage(models.Model):
         default="",
         help_text="The request (or the task of a request) that published it: its subscribers' tasks log it.",
     )
+    trace_context = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The W3C traceparent of the span that published it: its subscribers continue that trace.",
+    )
 
     class Meta:
         indexes = [

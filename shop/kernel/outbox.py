@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from shop.kernel import logcontext
+from shop.kernel import logcontext, tracing
 from shop.kernel.models import OutboxMessage, ProcessedEvent
 from shop.kernel.subscriptions import subscribers
 
@@ -50,11 +50,12 @@ def relay(*, batch_size: int = 100, max_batches: int | None = None) -> int:
             )
             if not rows:
                 break
-            awaited, unsubscribed = [], []
+            awaited, unsubscribed, sends = [], [], []
             for row in rows:
                 names = subscribers(row.event_type, row.payload)
-                _send(row, names)
+                sends.extend((row, name) for name in names)
                 (awaited if names else unsubscribed).append(row.pk)
+            _send(sends)
             now = timezone.now()
             OutboxMessage.objects.filter(pk__in=awaited).update(sent_at=now, check_at=now + _pause(0))
             OutboxMessage.objects.filter(pk__in=unsubscribed).update(sent_at=now, handled_at=now)
@@ -67,20 +68,46 @@ def relay(*, batch_size: int = 100, max_batches: int | None = None) -> int:
     return sent
 
 
-def _send(row: OutboxMessage, task_names: list[str]) -> None:
+def _send(sends: list[tuple[OutboxMessage, str]]) -> None:
     """
-    Send the row's event to ``task_names`` with the request id of the request that published it
-    (none for an event of beat's, an import's, ...), not the relay's own: a relay sends the rows of
-    many requests.
+    Send each (row, task name) pair's event to its task: the events of one task in messages of up
+    to ``OUTBOX_EVENTS_PER_MESSAGE`` (``envelopes``; ``envelope`` for one), in the rows' order.
+    A message costs the broker, the worker's consumer and the task's start once whatever it
+    carries, and under load one relay claims the events of many commits.
+
+    Each event goes with the request id and the trace context of the request that published it
+    (none for an event of beat's, an import's, ...), not the relay's own: a message of one event
+    carries them in its headers, as any task a request sends; a message of several in each
+    envelope (``request_id``, ``traceparent``), and the task handles each event with its own.
     """
-    envelope = row.envelope()
-    # The message's header that monitoring shows (Flower, ``celery inspect``) names the event, not
-    # its payload: no customer's e-mail or address there, and no repr of it to build per send.
-    shown = f"{{'envelope': <{row.event_type} {row.event_id}>}}"
-    bound = logcontext.REQUEST_ID.set(row.request_id or None)
+    by_task: dict[str, list[OutboxMessage]] = {}
+    for row, task_name in sends:
+        by_task.setdefault(task_name, []).append(row)
+    size = max(settings.OUTBOX_EVENTS_PER_MESSAGE, 1)
+    for task_name, rows in by_task.items():
+        for start in range(0, len(rows), size):
+            _send_message(task_name, rows[start : start + size])
+
+
+def _send_message(task_name: str, rows: list[OutboxMessage]) -> None:
+    # The message's header that monitoring shows (Flower, ``celery inspect``) names the events,
+    # not their payloads: no customer's e-mail or address there, and no repr of them to build.
+    shown = [f"<{row.event_type} {row.event_id}>" for row in rows]
+    if len(rows) == 1:
+        kwargs, kwargsrepr = {"envelope": rows[0].envelope()}, f"{{'envelope': {shown[0]}}}"
+        # The message's headers carry the publisher's request id and trace context, as those of
+        # any task a request sends do.
+        request_id, trace_context = rows[0].request_id, rows[0].trace_context
+    else:
+        envelopes = [
+            {**row.envelope(), "request_id": row.request_id, "traceparent": row.trace_context} for row in rows
+        ]
+        kwargs, kwargsrepr = {"envelopes": envelopes}, f"{{'envelopes': [{', '.join(shown)}]}}"
+        request_id, trace_context = "", ""  # each event's are in its envelope
+    bound = logcontext.REQUEST_ID.set(request_id or None)
     try:
-        for task_name in task_names:
-            current_app.send_task(task_name, kwargs={"envelope": envelope}, kwargsrepr=shown)
+        with tracing.within(trace_context):
+            current_app.send_task(task_name, kwargs=kwargs, kwargsrepr=kwargsrepr)
     finally:
         logcontext.REQUEST_ID.reset(bound)
 
@@ -123,7 +150,7 @@ def redeliver(*, batch_size: int = 500, max_batches: int = 20) -> int:
                     "event_id", "consumer"
                 )
             )
-            handled, missed = [], []
+            handled, missed, sends = [], [], []
             for row in rows:
                 missing = [
                     name
@@ -133,11 +160,12 @@ def redeliver(*, batch_size: int = 500, max_batches: int = 20) -> int:
                 if not missing:
                     handled.append(row.pk)
                     continue
-                _send(row, missing)
+                sends.extend((row, name) for name in missing)
                 row.redeliveries += 1
                 row.check_at = now + _pause(row.redeliveries)
                 row.last_error = f"Sent again ({row.redeliveries}) to {', '.join(missing)}: no inbox record."
                 missed.append(row)
+            _send(sends)
             OutboxMessage.objects.filter(pk__in=handled).update(handled_at=now)
             OutboxMessage.objects.bulk_update(missed, ["redeliveries", "check_at", "last_error"])
         if missed:

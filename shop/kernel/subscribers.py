@@ -14,6 +14,7 @@ from collections.abc import Callable
 from celery import shared_task
 from django.db import transaction
 
+from shop.kernel import logcontext, tracing
 from shop.kernel.db import insert_unless_conflict
 from shop.kernel.events import Event
 from shop.kernel.subscriptions import Accepts, subscribe
@@ -36,20 +37,64 @@ def event_handler(
     subscriber, where a handler that returns early would still cost a task, a transaction and an
     inbox row per event. It reads the event's payload (a dict, as stored in the outbox); keep it
     a pure function of it.
+
+    The task takes one event (``envelope``) or, from the relay, several for this task
+    (``envelopes``, up to ``OUTBOX_EVENTS_PER_MESSAGE``): one broker message and one task run
+    for the events a relay claimed together, each still handled in its own transaction
+    (``consume_batch``). It returns whether the handler ran, or a list of that for a batch.
     """
 
     def decorator(fn: Callable[[Event], None]):
         @shared_task(name=name, **task_options)
-        def task(envelope: dict) -> bool:
-            if when is not None and not when(envelope["payload"]):  # sent by hand: not this one's
-                return False
-            return consume_once(consumer=name, envelope=envelope, handler=fn, event_cls=event_cls)
+        def task(envelope: dict | None = None, envelopes: list[dict] | None = None) -> bool | list[bool]:
+            if envelopes is None:  # one event (a message of the relay's for one, or sent by hand)
+                return _consume(name, envelope, fn, event_cls, when)
+            return consume_batch(
+                envelopes, lambda one: _consume(name, one, fn, event_cls, when), consumer=name
+            )
 
         subscribe(event_cls.event_type, name, when=when)
         task.handler = fn
         return task
 
     return decorator
+
+
+def _consume(name: str, envelope: dict, fn: Callable, event_cls: type[Event], when: Accepts | None) -> bool:
+    if when is not None and not when(envelope["payload"]):  # sent by hand: not this one's
+        return False
+    return consume_once(consumer=name, envelope=envelope, handler=fn, event_cls=event_cls)
+
+
+def consume_batch(envelopes: list[dict], consume: Callable[[dict], bool], *, consumer: str) -> list[bool]:
+    """
+    Run ``consume`` for each envelope of a relay's message of several, in order, each in its own
+    transaction (its inbox row commits with its handler's writes, as for a message of one), with
+    the log context of the request that published it (``request_id`` in the envelope) and, with
+    tracing on, in a span ``handle/<consumer>`` of that request's trace (``traceparent``). One that
+    raises is logged and the others still run; the first error is raised at the end, so that the
+    task counts as failed and a retry of the whole message (harmless: the inbox) is possible. An
+    event that failed has no inbox row, so the relay's redelivery sends it again.
+    """
+    handled, failed = [], []
+    for envelope in envelopes:
+        bound = logcontext.REQUEST_ID.set(envelope.get("request_id") or None)
+        logcontext.ORDER_NUMBER.set(None)
+        try:
+            with tracing.continued(envelope.get("traceparent") or "", f"handle/{consumer}"):
+                handled.append(consume(envelope))
+        except Exception as exc:
+            logger.exception(
+                "%s failed on event %s; the others of its message go on.", consumer, envelope.get("id")
+            )
+            failed.append(exc)
+            handled.append(False)
+        finally:
+            logcontext.REQUEST_ID.reset(bound)
+            logcontext.ORDER_NUMBER.set(None)
+    if failed:
+        raise failed[0]
+    return handled
 
 
 def consume_once(*, consumer: str, envelope: dict, handler: Callable, event_cls: type[Event]) -> bool:

@@ -254,6 +254,13 @@ OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 # Commits ask for one relay task while an earlier ask has not started (shop/kernel/outbox.py,
 # ask_relay): the longest a lost relay task can hold back new asks (the sweep relays meanwhile).
 OUTBOX_RELAY_COALESCE_SECONDS = env.int("OUTBOX_RELAY_COALESCE_SECONDS", default=10)
+# How long that relay task waits before it starts: the events committed meanwhile go with it, in
+# one message per subscriber (0: at once; an event then reaches its subscriber a little sooner).
+OUTBOX_RELAY_DELAY_SECONDS = env.float("OUTBOX_RELAY_DELAY_SECONDS", default=0.25)
+# The relay sends a subscriber's events in messages of up to this many (one task run each, each
+# event in its own transaction): fewer messages for the broker and the worker under load, while a
+# large backlog still spreads over the worker's processes.
+OUTBOX_EVENTS_PER_MESSAGE = env.int("OUTBOX_EVENTS_PER_MESSAGE", default=20)
 # How often beat stores the checkout funnel's counters, from which the operations page tells the
 # last hour without a Prometheus (shop/kernel/funnel.py).
 FUNNEL_SNAPSHOT_SECONDS = env.int("FUNNEL_SNAPSHOT_SECONDS", default=60)

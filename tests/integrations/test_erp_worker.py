@@ -6,6 +6,8 @@ The test process places orders and watches the database and the simulator; where
 it sends the beat's task (the outbox sweep, the hand-over sweep) through the broker like beat does.
 """
 
+import base64
+import json
 import time
 
 import pytest
@@ -234,9 +236,12 @@ def test_orders_whose_messages_a_redis_restart_lost_still_reach_the_erp(
     with broker_at(own_redis.url):
         numbers = place_orders(4)
         assert outbox.relay() >= 4  # a relay hands the events to the broker, as a worker would
-    # Each order's OrderPlaced waits for the erp queue's subscriber (its OrderStatusChanged to paid
-    # sends nothing: the hand-over's cancel subscribes to cancellations only).
-    assert own_redis.client().llen(celery_queue_key("erp")) == 4
+    # The orders' OrderPlaced wait for the erp queue's subscriber, in one message of the four
+    # (their OrderStatusChanged to paid send nothing: the hand-over's cancel subscribes to
+    # cancellations only).
+    [message] = own_redis.client().lrange(celery_queue_key("erp"), 0, -1)
+    envelopes = json.loads(base64.b64decode(json.loads(message)["body"]))[1]["envelopes"]
+    assert sorted(envelope["payload"]["number"] for envelope in envelopes) == sorted(numbers)
     assert OutboxMessage.objects.filter(event_type="checkout.OrderPlaced", sent_at__isnull=True).count() == 0
 
     own_redis.restart()  # SIGKILL and start again: the queued messages are gone

@@ -124,3 +124,15 @@ class BrokerQueue:
             finally:
                 queue.close()
         return messages
+
+
+def envelopes_of(messages: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """
+    (task name, envelope) of every event in ``messages`` (``BrokerQueue.drain``), in order: a
+    subscriber's message carries one (``envelope``) or several (``envelopes``).
+    """
+    return [
+        (task, envelope)
+        for task, kwargs in messages
+        for envelope in (kwargs["envelopes"] if "envelopes" in kwargs else [kwargs["envelope"]])
+    ]

@@ -23,5 +23,7 @@ def probe_queue():
 def handled_probes():
     """The events the test subscriber handled in this process."""
     subscriber_tasks.HANDLED.clear()
+    subscriber_tasks.REQUEST_IDS.clear()
     yield subscriber_tasks.HANDLED
     subscriber_tasks.HANDLED.clear()
+    subscriber_tasks.REQUEST_IDS.clear()

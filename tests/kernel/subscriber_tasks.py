@@ -12,14 +12,21 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from shop.kernel import logcontext
 from shop.kernel.events import Event
 from shop.kernel.subscribers import event_handler
 
 QUEUE = "shop-test-kernel-outbox"
 CONSUMER = "tests.kernel.record_probe"
 
-#: The events the subscriber handled in this process (the worker has its own, unused, list).
+#: The events the subscriber handled in this process (the worker has its own, unused, list),
+#: and the request id in the log context while it handled each.
 HANDLED: list["OutboxProbe"] = []
+REQUEST_IDS: list[str | None] = []
+
+
+class ProbeFailed(Exception):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +44,12 @@ class OutboxProbe(Event):
 def record_probe(event: OutboxProbe) -> None:
     """
     The subscriber: the kernel's inbox row is its observable effect (and ``HANDLED`` here). A
-    probe with ``"slow"`` among its tags takes a few seconds, long enough to kill its worker mid-way.
+    probe with ``"slow"`` among its tags takes a few seconds, long enough to kill its worker
+    mid-way; one with ``"fail"`` raises.
     """
     if "slow" in event.tags:
         time.sleep(5)
+    if "fail" in event.tags:
+        raise ProbeFailed(event.label)
     HANDLED.append(event)
+    REQUEST_IDS.append(logcontext.REQUEST_ID.get())

@@ -3,6 +3,7 @@ The hand-off to the workers (``shop.kernel.handoff``): a task sent by name to th
 is routed to, after the commit only, and a broker that is down logged, never raised.
 """
 
+import datetime
 import logging
 import time
 
@@ -24,6 +25,21 @@ def test_a_task_is_sent_by_name_to_the_queue_its_name_is_routed_to(probe_queue):
     assert handoff.send(TASK, args=["a"], kwargs={"b": 2}, unsent="not sent") is True
 
     assert probe_queue.drain() == [(TASK, {"b": 2})]
+
+
+@pytest.mark.redis
+def test_a_coalesced_send_with_a_countdown_reaches_the_queue_due_that_much_later(probe_queue):
+    handoff.started(TASK)
+    before = time.time()
+    handoff.send_coalesced(TASK, unsent="not sent", seconds=10, countdown=30)
+    handoff.send_coalesced(TASK, unsent="not sent", seconds=10, countdown=30)  # coalesced: not sent
+    after = time.time()
+    handoff.started(TASK)
+
+    assert probe_queue.drain() == [(TASK, {})]
+    [headers] = probe_queue.headers
+    due = datetime.datetime.fromisoformat(headers["eta"]).timestamp()
+    assert before + 30 <= due <= after + 30
 
 
 def test_a_broker_that_is_down_is_logged_and_answered_false(broker_down, caplog):
@@ -141,7 +157,7 @@ def test_commits_that_publish_ask_for_one_relay_until_it_starts(monkeypatch, pro
 
     assert tasks.relay_outbox() == 3  # the one relay sends every commit's row
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
-    assert len(probe_queue) == 3
+    assert len(probe_queue) == 1  # one message for the subscriber's three events
     with transaction.atomic():
         publish(OutboxProbe(label="four"))
     assert asked == [RELAY_TASK, RELAY_TASK]

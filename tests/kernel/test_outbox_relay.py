@@ -22,6 +22,7 @@ from shop.kernel import outbox, tasks
 from shop.kernel.events import publish
 from shop.kernel.models import OutboxMessage
 from tests.kernel import subscriber_tasks
+from tests.kernel.brokers import envelopes_of
 from tests.kernel.subscriber_tasks import CONSUMER, OutboxProbe
 
 # --- the broker is down -----------------------------------------------------------------------
@@ -101,17 +102,24 @@ def test_the_sweep_delivers_what_waited_while_the_broker_was_down(broker_down, p
     assert tasks.relay_outbox() == 3
 
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
-    assert len(probe_queue) == 3  # the Redis list kombu keeps the queue in: one message per probe
-    messages = probe_queue.drain()
-    assert [task for task, _ in messages] == [CONSUMER] * 3
-    envelopes = [kwargs["envelope"] for _, kwargs in messages]
+    # The Redis list kombu keeps the queue in: one message for the subscriber's three events.
+    assert len(probe_queue) == 1
+    [(task, kwargs)] = probe_queue.drain()
+    assert task == CONSUMER
+    envelopes = kwargs["envelopes"]
+    assert [envelope["id"] for envelope in envelopes] == [
+        str(event_id)
+        for event_id in OutboxMessage.objects.filter(event_type=OutboxProbe.event_type)
+        .order_by("id")
+        .values_list("event_id", flat=True)
+    ]
     assert {envelope["id"] for envelope in envelopes} == probe_ids
     assert all(envelope["type"] == OutboxProbe.event_type for envelope in envelopes)
-    assert sorted((OutboxProbe.from_payload(e["payload"]) for e in envelopes), key=str) == probes
-    # What monitoring shows of a message names the event, not its payload.
-    assert [headers["kwargsrepr"] for headers in probe_queue.headers] == [
-        f"{{'envelope': <{OutboxProbe.event_type} {envelope['id']}>}}" for envelope in envelopes
-    ]
+    assert [OutboxProbe.from_payload(e["payload"]) for e in envelopes] == probes
+    assert all(envelope["request_id"] == "" for envelope in envelopes)  # published outside a request
+    # What monitoring shows of a message names the events, not their payloads.
+    shown = ", ".join(f"<{OutboxProbe.event_type} {envelope['id']}>" for envelope in envelopes)
+    assert [headers["kwargsrepr"] for headers in probe_queue.headers] == [f"{{'envelopes': [{shown}]}}"]
 
     assert tasks.relay_outbox() == 0  # nothing is sent twice
     assert len(probe_queue) == 0
@@ -129,12 +137,16 @@ def test_the_relay_sends_the_oldest_rows_a_batch_at_a_time(probe_queue):
 
     sent = OutboxMessage.objects.filter(sent_at__isnull=False).order_by("id")
     assert [row.payload["label"] for row in sent] == ["probe-0", "probe-1"]
-    assert [kwargs["envelope"]["payload"]["label"] for _, kwargs in probe_queue.drain()] == [
+    assert [envelope["payload"]["label"] for _, envelope in envelopes_of(probe_queue.drain())] == [
         "probe-0",
         "probe-1",
     ]
     assert outbox.relay(batch_size=2) == 3
-    assert len(probe_queue) == 3
+    assert [envelope["payload"]["label"] for _, envelope in envelopes_of(probe_queue.drain())] == [
+        "probe-2",
+        "probe-3",
+        "probe-4",
+    ]
 
 
 # --- relays running together ----------------------------------------------------------------
@@ -179,9 +191,8 @@ def test_two_relays_running_together_send_each_row_once(probe_queue):
 
     assert sum(sent_by.values()) == total
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
-    assert len(probe_queue) == total
     messages = probe_queue.drain()
-    ids = [kwargs["envelope"]["id"] for _, kwargs in messages]
+    ids = [envelope["id"] for _, envelope in envelopes_of(messages)]
     assert len(ids) == total
     assert len(set(ids)) == total
     assert set(ids) == {

@@ -62,6 +62,33 @@ def test_a_committed_event_reaches_its_subscriber_through_a_real_worker(worker):
 @pytest.mark.redis
 @pytest.mark.timeout(180)
 @pytest.mark.django_db(transaction=True)
+def test_the_events_of_commits_close_together_reach_their_subscriber_in_one_message(worker):
+    """
+    Commits within the relay's delay (``OUTBOX_RELAY_DELAY_SECONDS``) share one relay, which
+    sends the subscriber their events in one message: one task run handles them all.
+    """
+    for label in ("one", "two", "three"):
+        with transaction.atomic():
+            publish(OutboxProbe(label=label))
+    rows = list(OutboxMessage.objects.order_by("id"))
+
+    def handled() -> bool:
+        return ProcessedEvent.objects.filter(consumer=CONSUMER).count() == len(rows)
+
+    assert wait_for(handled, seconds=DELIVERY_WAIT_SECONDS), f"not handled; worker log:\n{worker.log()}"
+    assert set(ProcessedEvent.objects.values_list("event_id", flat=True)) == {row.event_id for row in rows}
+    succeeded = [
+        record["data"]
+        for record in worker.records()
+        if record["logger"] == "celery.app.trace" and record["message"].startswith(f"Task {CONSUMER}[")
+    ]
+    assert [data["return_value"] for data in succeeded] == ["[True, True, True]"], worker.log()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(180)
+@pytest.mark.django_db(transaction=True)
 def test_an_event_whose_worker_was_killed_inside_the_handler_is_handled_by_the_next_one(
     celery_worker, settings
 ):

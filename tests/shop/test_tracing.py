@@ -4,6 +4,7 @@ OpenTelemetry is imported or installed; on, a request and the Celery tasks it ca
 trace, whose id the log records of both carry.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -34,8 +35,12 @@ print("psycopg wrapped:", hasattr(psycopg.connect, "__wrapped__"))
 
 
 def run_process(**env: str) -> str:
+    return run_process_script(PROCESS_SCRIPT, **env)
+
+
+def run_process_script(script: str, **env: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", PROCESS_SCRIPT],
+        [sys.executable, "-c", script],
         cwd=ROOT,
         env={
             **{key: value for key, value in os.environ.items() if not key.startswith("OTEL_")},
@@ -91,3 +96,60 @@ def test_sdk_disabled_wins():
     output = run_process(OTEL_TRACES_EXPORTER="console", OTEL_SDK_DISABLED="true")
 
     assert "otel imported: []" in output
+
+
+# Two requests publish an event each; a worker handles both in one message of the relay's.
+EVENTS_SCRIPT = """
+import json
+import django
+django.setup()
+from shop import telemetry
+from shop.kernel import logcontext, tracing
+from shop.kernel.subscribers import consume_batch
+print("on:", telemetry.setup("worker"))
+from opentelemetry import trace
+tracer = trace.get_tracer("test")
+published = {}
+for name in ("a", "b"):
+    with tracer.start_as_current_span(f"request {name}"):
+        published[name] = (tracing.traceparent(), logcontext.current_trace_ids()[0])
+with tracer.start_as_current_span("the relay's task"):
+    relay_trace = logcontext.current_trace_ids()[0]
+    with tracing.within(published["a"][0]):  # how a message of one event is sent
+        sent_in = logcontext.current_trace_ids()[0]
+    seen = {}
+    envelopes = [{"id": name, "traceparent": published[name][0]} for name in ("a", "b")]
+    envelopes.append({"id": "c", "traceparent": ""})  # published outside a trace
+    def consume(envelope):
+        seen[envelope["id"]] = logcontext.current_trace_ids()[0]
+        return True
+    consume_batch(envelopes, consume, consumer="tests.consumer")
+    after = logcontext.current_trace_ids()[0]
+print("result:", json.dumps({
+    "published": {name: trace_id for name, (_, trace_id) in published.items()},
+    "traceparents": {name: parent for name, (parent, _) in published.items()},
+    "relay": relay_trace, "sent_in": sent_in, "seen": seen, "after": after,
+}))
+"""
+
+
+def test_an_event_keeps_the_trace_of_the_request_that_published_it_in_a_message_of_several():
+    output = run_process_script(EVENTS_SCRIPT, OTEL_TRACES_EXPORTER="console")
+
+    assert "on: True" in output
+    [line] = [line for line in output.splitlines() if line.startswith("result: ")]
+    result = json.loads(line.removeprefix("result: "))
+    published = result["published"]
+    assert published["a"] != published["b"]
+    assert all(parent.startswith(f"00-{published[name]}-") for name, parent in result["traceparents"].items())
+    assert result["sent_in"] == published["a"]  # a message of one goes in its event's trace
+    # Each event of the batch is handled in a span of its publisher's trace; one published
+    # outside a trace in the task's own; the task's trace is current again afterwards.
+    assert result["seen"] == {"a": published["a"], "b": published["b"], "c": result["relay"]}
+    assert result["after"] == result["relay"]
+    spans = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    handled = [span for span in spans if span["name"] == "handle/tests.consumer"]
+    assert sorted(span["context"]["trace_id"] for span in handled) == sorted(
+        f"0x{published[name]}" for name in ("a", "b")
+    )
+    assert all(span["kind"] == "SpanKind.CONSUMER" for span in handled)
