@@ -83,7 +83,7 @@ def send_coalesced(task_name: str, *, unsent: str, seconds: float, countdown: fl
             return
     except Exception:
         logger.warning("No mark for %s: the cache did not answer; sending anyway", task_name, exc_info=True)
-    if not send(task_name, unsent=unsent, **({"countdown": countdown} if countdown > 0 else {})):
+    if not send(task_name, unsent=unsent, countdown=countdown or None):
         cache.delete(_asked_key(task_name))
 
 
