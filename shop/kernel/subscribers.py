@@ -78,8 +78,10 @@ def consume_batch(envelopes: list[dict], consume: Callable[[dict], bool], *, con
     """
     handled, failed = [], []
     for envelope in envelopes:
-        bound = logcontext.REQUEST_ID.set(envelope.get("request_id") or None)
-        logcontext.ORDER_NUMBER.set(None)
+        # Each event starts with its publisher's request id and no order number; the caller's
+        # context is given back after it.
+        request_id = logcontext.REQUEST_ID.set(envelope.get("request_id") or None)
+        order_number = logcontext.ORDER_NUMBER.set(None)
         try:
             with tracing.continued(envelope.get("traceparent") or "", f"handle/{consumer}"):
                 handled.append(consume(envelope))
@@ -90,8 +92,8 @@ def consume_batch(envelopes: list[dict], consume: Callable[[dict], bool], *, con
             failed.append(exc)
             handled.append(False)
         finally:
-            logcontext.REQUEST_ID.reset(bound)
-            logcontext.ORDER_NUMBER.set(None)
+            logcontext.REQUEST_ID.reset(request_id)
+            logcontext.ORDER_NUMBER.reset(order_number)
     if failed:
         raise failed[0]
     return handled

@@ -63,7 +63,12 @@ def test_each_event_of_a_message_is_handled_with_its_own_request_id_and_once(pro
     assert outbox.relay() == 3
     [(_, kwargs)] = probe_queue.drain()
 
-    assert subscriber_tasks.record_probe(envelopes=kwargs["envelopes"]) == [True, True, True]
+    caller = logcontext.ORDER_NUMBER.set("2026-000001")  # what the caller had bound
+    try:
+        assert subscriber_tasks.record_probe(envelopes=kwargs["envelopes"]) == [True, True, True]
+        assert logcontext.ORDER_NUMBER.get() == "2026-000001"  # given back, not cleared
+    finally:
+        logcontext.ORDER_NUMBER.reset(caller)
 
     assert [event.label for event in handled_probes] == ["first", "second", "third"]
     assert subscriber_tasks.REQUEST_IDS == ["req-a", "req-b", None]
