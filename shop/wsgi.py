@@ -2,7 +2,9 @@
 
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
+from django.utils.module_loading import import_string
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.base")
 
@@ -14,3 +16,6 @@ if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
     telemetry.setup("web")
 
 application = get_wsgi_application()
+# What answers before Django's handler (settings.WSGI_FRONTS, the first outermost).
+for front in reversed(settings.WSGI_FRONTS):
+    application = import_string(front)(application)

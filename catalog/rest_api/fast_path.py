@@ -24,21 +24,45 @@ It answers only what it can answer the same way, and passes everything else on u
 The host is validated as everywhere (``ALLOWED_HOSTS``: a 400 otherwise). django-prometheus's
 per-view metrics are recorded for the requests answered here under the views' names, so that the
 per-endpoint rates and latencies include them.
+
+``CachedReadsApp`` gives the same answers one step earlier, in front of Django's WSGI handler
+(``WSGI_FRONTS`` names it; ``shop/wsgi.py`` wraps the handler). A cached read is then not
+carried through Django's handler, its signals and the five middleware before this one: the app
+builds the request, checks what those middleware would refuse or redirect (a NUL character, an
+HTTP request under ``SECURE_SSL_REDIRECT``; such requests go on to Django), asks ``answer``,
+and writes what the middleware would add to the answer itself: the request id (bound in the log
+context until the response is closed), django-prometheus's request and response counts and
+latency, the campaign counter and the security headers (Django's ``SecurityMiddleware``'s own
+``process_response``). A read it does not answer goes on to Django unchanged, with what it did
+already in the environ: the request id it bound, the throttle's count and the entries the
+script returned, which ``CachedReadsMiddleware`` hands to the view. With tracing on it steps
+aside (the instrumentation is a middleware, and the middleware path answers with its spans).
+The middleware stays for what does not pass through the WSGI front: runserver's and the test
+client's handlers, ASGI.
 """
 
+import logging
 import re
 import time
 
 from django.conf import settings
 from django.core.cache import cache as default_cache
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
+from django.middleware.security import SecurityMiddleware
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
 from django_prometheus.middleware import Metrics
 
 from catalog import cache
 from catalog.rest_api.views import LIST_PARAMETERS
+from shop.kernel import metrics as shop_metrics
+from shop.kernel import tracing
 from shop.kernel.http.conditional import json_response
+from shop.kernel.http.middleware import REQUEST_ID_KEY, bind_request_id, clear_log_context, has_nul
 from shop.kernel.http.throttling import AnonRateThrottle
+
+logger = logging.getLogger(__name__)
 
 # What DRF's content negotiation answers with its first renderer, plain JSON.
 _JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
@@ -46,6 +70,8 @@ _ALLOW = "GET, HEAD, OPTIONS"
 # The names of the views whose cached answers the fast path gives (catalog/rest_api/urls.py).
 DETAIL_VIEW = "catalog:product-detail"
 LIST_VIEW = "catalog:product-list"
+# The environ key under which CachedReadsApp passes on what it did for a read it did not answer.
+PASSED_ON_KEY = "shop.catalog_fast_path"
 
 
 class CachedReadsMiddleware:
@@ -56,6 +82,11 @@ class CachedReadsMiddleware:
         self.metrics = Metrics.get_instance()
 
     def __call__(self, request):
+        passed_on = request.META.pop(PASSED_ON_KEY, None)
+        if passed_on is not None:  # CachedReadsApp asked already: what it found goes to the view
+            for name, value in passed_on.items():
+                setattr(request, name, value)
+            return self.get_response(request)
         response = self.answer(request) if request.method == "GET" else None
         return response if response is not None else self.get_response(request)
 
@@ -127,3 +158,64 @@ class CachedReadsMiddleware:
             time.perf_counter() - started
         )
         return response
+
+
+class CachedReadsApp:
+    """
+    ``CachedReadsMiddleware``'s answers in front of Django's WSGI handler ``handler`` (the
+    module's docstring): what a cached read costs is the throttle's round trip and the bytes.
+    """
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.reads = CachedReadsMiddleware(handler)
+        self.security = SecurityMiddleware(handler)
+        self.metrics = Metrics.get_instance()
+
+    def __getattr__(self, name):
+        if name == "handler":
+            raise AttributeError(name)
+        return getattr(self.handler, name)  # the handler's own (load_middleware, for tracing)
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("SCRIPT_NAME") or tracing.active():
+            return self.handler(environ, start_response)
+        started = time.perf_counter()
+        request = WSGIRequest(environ)
+        if has_nul(request) or self.security.process_request(request) is not None:
+            return self.handler(environ, start_response)  # refused or redirected there
+        request_id = bind_request_id(environ)
+        try:
+            response = self.reads.answer(request)
+        except DisallowedHost:
+            response = None  # Django answers it (400), as it does everywhere
+        except Exception:
+            logger.exception("The catalog's fast path failed; the full stack answers")
+            response = None
+        if response is None:
+            environ[REQUEST_ID_KEY] = request_id
+            environ[PASSED_ON_KEY] = {
+                name: getattr(request, name)
+                for name in ("counted_scopes", "prefetched_cache")
+                if hasattr(request, name)
+            }
+            return self.handler(environ, start_response)
+        response = self.security.process_response(request, response)
+        response["X-Request-ID"] = request_id
+        # What django-prometheus's first middleware and the campaign counter record.
+        self.metrics.requests_total.inc()
+        self.metrics.responses_total.inc()
+        self.metrics.requests_latency_before.observe(time.perf_counter() - started)
+        shop_metrics.count_request_by_campaign(shop_metrics.campaign_of_request(request), "catalog")
+        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+        return _Body(response.content)
+
+
+class _Body(list):
+    """A response body that unbinds the request's log context when the server closes it."""
+
+    def __init__(self, content: bytes):
+        super().__init__([content])
+
+    def close(self) -> None:
+        clear_log_context()

@@ -134,6 +134,16 @@ def campaign_of(value: str | None) -> str:
     return value if value in settings.METRICS_CAMPAIGNS else OTHER_CAMPAIGN
 
 
+def campaign_of_request(request) -> str:
+    """A request's campaign label: its ``X-Campaign`` header, else its ``utm_campaign`` parameter."""
+    return campaign_of(request.META.get("HTTP_X_CAMPAIGN") or request.GET.get("utm_campaign"))
+
+
+def count_request_by_campaign(campaign: str, context: str) -> None:
+    """Count one request of ``campaign`` answered by ``context`` (what ``CampaignMiddleware`` counts)."""
+    REQUESTS_BY_CAMPAIGN.labels(campaign, context).inc()
+
+
 def current_campaign() -> str:
     """The campaign of the request being served (``none`` outside a request or without one)."""
     return _campaign.get()
@@ -162,13 +172,13 @@ class CampaignMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        campaign = campaign_of(request.headers.get("X-Campaign") or request.GET.get("utm_campaign"))
+        campaign = campaign_of_request(request)
         token = _campaign.set(campaign)
         try:
             response = self.get_response(request)
         finally:
             _campaign.reset(token)
-        REQUESTS_BY_CAMPAIGN.labels(campaign, _context_of(request)).inc()
+        count_request_by_campaign(campaign, _context_of(request))
         return response
 
 

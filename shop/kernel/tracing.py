@@ -29,6 +29,11 @@ attach_traceparent: Callable[[str], contextlib.AbstractContextManager] | None = 
 start_span_in: Callable[[str, str], contextlib.AbstractContextManager] | None = None
 
 
+def active() -> bool:
+    """Whether tracing is on in this process (``shop.telemetry`` set the hooks)."""
+    return current_traceparent is not None
+
+
 def _ignore(status: int | None = None) -> None:
     return None
 

@@ -83,6 +83,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "shop.urls"
 CSRF_FAILURE_VIEW = "shop.kernel.http.problems.csrf_failure_view"
 WSGI_APPLICATION = "shop.wsgi.application"
+# WSGI applications wrapped around Django's handler by shop/wsgi.py, each given the one inside it:
+# the catalog's cached reads, answered before Django's handler and middleware (under gunicorn and
+# runserver; the middleware above answers them where no WSGI front runs: the test client, ASGI).
+WSGI_FRONTS = ["catalog.rest_api.fast_path.CachedReadsApp"]
 ASGI_APPLICATION = "shop.asgi.application"
 
 TEMPLATES = [

@@ -2,18 +2,44 @@
 The catalog's fast path (catalog/rest_api/fast_path.py): an anonymous GET of a cached product page
 or list is answered before the session, CSRF and DRF machinery, with the same status, bytes and
 headers as the full stack, counted once by the same throttle; everything else goes on to the view.
+
+Each test runs twice: through Django's test client, where ``CachedReadsMiddleware`` answers, and
+through ``shop.wsgi.application`` (what gunicorn serves), where ``CachedReadsApp`` answers in
+front of Django's handler.
 """
 
 import pytest
+from django.core.signals import request_started
 from django.test import Client
 
 from catalog.rest_api import views
+from shop.kernel import tracing
 from shop.kernel.http.throttling import AnonRateThrottle
+from shop.kernel.logcontext import REQUEST_ID
 from tests.catalog.factories import sellable_product
+from tests.wsgi_client import WsgiClient
 
 pytestmark = pytest.mark.django_db
 
 PRODUCTS = "/api/v1/catalog/products/"
+
+
+@pytest.fixture(params=[Client, WsgiClient], ids=["middleware", "wsgi-front"])
+def client_class(request):
+    return request.param
+
+
+@pytest.fixture
+def handler_calls():
+    """The requests that reached Django's handler (its ``request_started`` signal)."""
+    calls = []
+
+    def started(sender, environ=None, **kwargs):
+        calls.append((environ or {}).get("PATH_INFO"))
+
+    request_started.connect(started, dispatch_uid="tests.fast_path.handler_calls")
+    yield calls
+    request_started.disconnect(dispatch_uid="tests.fast_path.handler_calls")
 
 
 @pytest.fixture
@@ -32,18 +58,21 @@ def views_called(monkeypatch):
 
 
 def headers(response) -> dict:
-    return {name: value for name, value in response.headers.items() if name not in ("Date", "X-Request-ID")}
+    # Set-Cookie: the full stack's answer to the made-up session cookie below deletes it (the test
+    # client keeps cookies apart from the headers; the WSGI client does not).
+    skipped = ("Date", "X-Request-ID", "Set-Cookie")
+    return {name: value for name, value in response.headers.items() if name not in skipped}
 
 
 @pytest.mark.parametrize("kind", ["detail", "list", "search"])
-def test_a_cached_read_is_answered_before_the_view_as_the_view_answers_it(views_called, kind):
+def test_a_cached_read_is_answered_before_the_view_as_the_view_answers_it(views_called, kind, client_class):
     product = sellable_product(name="Teapot", skus=["POT-1"])
     url = {"detail": f"{PRODUCTS}{product.slug}/", "list": PRODUCTS, "search": f"{PRODUCTS}?search=teapot"}[
         kind
     ]
-    client = Client()
+    client = client_class()
     first = client.get(url)  # a miss: the view reads the database and caches the page
-    assert views_called == [first.wsgi_request.resolver_match.func.view_class.__name__]
+    assert views_called == ["ProductDetailView" if kind == "detail" else "ProductListView"]
 
     fast = client.get(url)
     fast_304 = client.get(url, HTTP_IF_NONE_MATCH=fast["ETag"])
@@ -71,9 +100,11 @@ def test_a_cached_read_is_answered_before_the_view_as_the_view_answers_it(views_
     ],
     ids=["credentials", "another-renderer", "not-acceptable"],
 )
-def test_what_the_fast_path_cannot_answer_the_same_way_goes_on_to_the_view(views_called, request_kwargs):
+def test_what_the_fast_path_cannot_answer_the_same_way_goes_on_to_the_view(
+    views_called, request_kwargs, client_class
+):
     product = sellable_product(skus=["POT-1"])
-    client = Client()
+    client = client_class()
     client.get(f"{PRODUCTS}{product.slug}/")
     client.get(PRODUCTS)
     views_called.clear()
@@ -83,27 +114,27 @@ def test_what_the_fast_path_cannot_answer_the_same_way_goes_on_to_the_view(views
     assert views_called == ["ProductDetailView", "ProductListView"]
 
 
-def test_a_list_with_a_parameter_of_its_own_is_not_cached_and_goes_on_to_the_view(views_called):
+def test_a_list_with_a_parameter_of_its_own_is_not_cached_and_goes_on_to_the_view(views_called, client_class):
     sellable_product(skus=["POT-1"])
-    client = Client()
+    client = client_class()
     client.get(PRODUCTS, {"made_up": "1"})
     client.get(PRODUCTS, {"made_up": "1"})
     assert views_called == ["ProductListView", "ProductListView"]
 
 
-def test_a_host_that_is_not_allowed_is_refused_as_everywhere(views_called):
+def test_a_host_that_is_not_allowed_is_refused_as_everywhere(views_called, client_class):
     product = sellable_product(skus=["POT-1"])
-    client = Client()
+    client = client_class()
     client.get(f"{PRODUCTS}{product.slug}/")
     response = client.get(f"{PRODUCTS}{product.slug}/", HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert views_called == ["ProductDetailView"]
 
 
-def test_each_read_is_counted_once_and_a_refusal_is_the_views_429(monkeypatch, views_called):
+def test_each_read_is_counted_once_and_a_refusal_is_the_views_429(monkeypatch, views_called, client_class):
     monkeypatch.setattr(AnonRateThrottle, "rate", "3/min", raising=False)
     product = sellable_product(skus=["POT-1"])
-    client = Client()
+    client = client_class()
 
     answers = [client.get(f"{PRODUCTS}{product.slug}/") for _ in range(4)]
 
@@ -116,11 +147,11 @@ def test_each_read_is_counted_once_and_a_refusal_is_the_views_429(monkeypatch, v
     assert views_called == ["ProductDetailView", "ProductDetailView"]  # the miss, then the refusal
 
 
-def test_a_write_on_commit_is_seen_by_the_next_fast_read(django_capture_on_commit_callbacks):
+def test_a_write_on_commit_is_seen_by_the_next_fast_read(django_capture_on_commit_callbacks, client_class):
     from catalog import api
 
     product = sellable_product(price="10.00", skus=["POT-1"])
-    client = Client()
+    client = client_class()
     client.get(f"{PRODUCTS}{product.slug}/")
     client.get(PRODUCTS)
     with django_capture_on_commit_callbacks(execute=True):
@@ -130,10 +161,10 @@ def test_a_write_on_commit_is_seen_by_the_next_fast_read(django_capture_on_commi
     assert client.get(PRODUCTS).json()["results"][0]["price_from"]["amount"] == "12.00"
 
 
-def test_its_answers_count_by_campaign_under_the_catalog_and_by_view(scrape, settings):
+def test_its_answers_count_by_campaign_under_the_catalog_and_by_view(scrape, settings, client_class):
     settings.METRICS_CAMPAIGNS = ["spring-sale"]
     product = sellable_product(skus=["POT-1"])
-    client = Client()
+    client = client_class()
     client.get(f"{PRODUCTS}{product.slug}/")  # the miss: cached by the view
     before = scrape()
 
@@ -144,3 +175,48 @@ def test_its_answers_count_by_campaign_under_the_catalog_and_by_view(scrape, set
     assert after.delta(before, requests, campaign="spring-sale", context="catalog") == 1
     responses = "django_http_responses_total_by_status_view_method_total"
     assert after.delta(before, responses, status="200", view="catalog:product-detail", method="GET") == 1
+    # django-prometheus's first middleware's counts, whichever answered: the read and the first scrape's
+    # own request to /metrics
+    assert after.delta(before, "django_http_requests_before_middlewares_total") == 2
+    assert after.delta(before, "django_http_responses_before_middlewares_total") == 2
+
+
+def test_the_wsgi_front_answers_a_cached_read_without_djangos_handler(handler_calls):
+    product = sellable_product(skus=["POT-1"])
+    url = f"{PRODUCTS}{product.slug}/"
+    client = WsgiClient()
+    client.get(url)  # the miss goes through the handler
+    assert handler_calls == [url]
+
+    answer = client.get(url, HTTP_X_REQUEST_ID="read-42")
+
+    assert answer.status_code == 200
+    assert handler_calls == [url]  # not again
+    assert answer["X-Request-ID"] == "read-42"
+    assert REQUEST_ID.get() is None  # unbound once the server closed the response
+
+
+def test_the_wsgi_front_passes_on_what_it_cannot_answer_the_same_way(handler_calls):
+    product = sellable_product(skus=["POT-1"])
+    url = f"{PRODUCTS}{product.slug}/"
+    client = WsgiClient()
+    client.get(url)
+
+    nul = client.get(url, HTTP_X_NOTE="a\x00b")
+    problem_json = client.get(url, HTTP_ACCEPT="application/problem+json")
+
+    assert nul.status_code == 400  # RejectNulMiddleware's answer
+    assert nul["Content-Type"] == "application/problem+json"
+    assert problem_json.status_code == 200  # DRF negotiates it
+    assert handler_calls == [url, url, url]
+
+
+def test_the_wsgi_front_steps_aside_with_tracing_on(handler_calls, monkeypatch):
+    product = sellable_product(skus=["POT-1"])
+    url = f"{PRODUCTS}{product.slug}/"
+    client = WsgiClient()
+    client.get(url)
+    monkeypatch.setattr(tracing, "current_traceparent", lambda: "")  # what shop.telemetry sets
+
+    assert client.get(url).status_code == 200
+    assert handler_calls == [url, url]  # the middleware path answered, inside the instrumentation

@@ -63,14 +63,35 @@ class RequestIdMiddleware:
         request_finished.connect(_clear_log_context, dispatch_uid="shop.kernel.logcontext.clear")
 
     def __call__(self, request):
-        request_id = valid_request_id(request.META.get("HTTP_X_REQUEST_ID")) or new_request_id()
-        REQUEST_ID.set(request_id)
-        ORDER_NUMBER.set(None)
+        request_id = bind_request_id(request.META)
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 
 
-def _clear_log_context(**_) -> None:
+#: The key of a WSGI environ under which a front answering before Django (the catalog's
+#: ``CachedReadsApp``) leaves the request id it bound, when it passes the request on.
+REQUEST_ID_KEY = "shop.request_id"
+
+
+def bind_request_id(meta) -> str:
+    """
+    The request's id (one a front before Django chose already, else a valid ``X-Request-ID``,
+    else a new one), bound in the log context with no order number yet.
+    """
+    request_id = (
+        meta.get(REQUEST_ID_KEY) or valid_request_id(meta.get("HTTP_X_REQUEST_ID")) or new_request_id()
+    )
+    REQUEST_ID.set(request_id)
+    ORDER_NUMBER.set(None)
+    return request_id
+
+
+def clear_log_context() -> None:
+    """Unbind the request's id and order number (the response was closed)."""
     REQUEST_ID.set(None)
     ORDER_NUMBER.set(None)
+
+
+def _clear_log_context(**_) -> None:
+    clear_log_context()
