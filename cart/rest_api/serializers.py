@@ -42,7 +42,10 @@ class CartMergeSerializer(StrictInputSerializer):
 
 
 class LineAddSerializer(StrictInputSerializer):
-    sku = StrictCharField(max_length=64)
+    # A SKU is an exact identifier: not trimmed, so that a string of spaces or control characters
+    # (schema-valid: the schema asks for 1-64 characters) is a SKU the shop does not know, 400
+    # `unknown_sku`, as any other, not a blank field.
+    sku = StrictCharField(max_length=64, trim_whitespace=False)
     quantity = StrictIntegerField(
         min_value=1, max_value=MAX_QUANTITY, help_text=f"A whole number from 1 to {MAX_QUANTITY}."
     )

@@ -126,6 +126,15 @@ class TestAddingLines:
         assert "sku" in body["errors"]
         assert lines_of(token) == []
 
+    @pytest.mark.parametrize("sku", ["\u001d\r", "   "], ids=["control-characters", "spaces"])
+    def test_a_sku_of_blanks_is_an_unknown_sku_not_a_blank_field(self, api_client, sku):
+        # Schema-valid (1-64 characters), found by the schema conformance test: it was trimmed to
+        # "" and refused as a blank field, a 400 the operation does not document.
+        token = new_cart(api_client)
+
+        assert_problem(add(api_client, token, sku, 1), 400, "unknown_sku")
+        assert lines_of(token) == []
+
     def test_a_sku_the_catalog_does_not_sell_is_unknown(self, api_client):
         take_off_sale(product=sellable_product(skus=["OFF-1"]))
         VariantFactory(product=ProductFactory(), sku="NOPRICE-1")
