@@ -99,22 +99,25 @@ class CachedReadsMiddleware:
             return None
         return list_path, re.compile(re.escape(list_path) + r"([-a-zA-Z0-9_]+)/\Z")
 
-    def answer(self, request):
-        """The cached answer to ``request``, or None where the full stack must answer."""
+    def view_of(self, path: str) -> tuple[str, str | None] | None:
+        """The view whose answers ``path`` asks for, with the page's slug (None: the list's)."""
         if self.paths is None:
             return None
         list_path, detail_path = self.paths
-        meta = request.META
-        path = request.path_info
         if path == list_path:
-            if not LIST_PARAMETERS.issuperset(request.GET):
-                return None
-            view, slug = LIST_VIEW, None
-        else:
-            match = detail_path.match(path)
-            if match is None:
-                return None
-            view, slug = DETAIL_VIEW, match[1]
+            return LIST_VIEW, None
+        match = detail_path.match(path)
+        return None if match is None else (DETAIL_VIEW, match[1])
+
+    def answer(self, request):
+        """The cached answer to ``request``, or None where the full stack must answer."""
+        found_view = self.view_of(request.path_info)
+        if found_view is None:
+            return None
+        view, slug = found_view
+        if slug is None and not LIST_PARAMETERS.issuperset(request.GET):
+            return None
+        meta = request.META
         if (
             meta.get("HTTP_ACCEPT", "") not in _JSON_ACCEPTS
             or "HTTP_AUTHORIZATION" in meta
@@ -178,7 +181,12 @@ class CachedReadsApp:
         return getattr(self.handler, name)  # the handler's own (load_middleware, for tracing)
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("SCRIPT_NAME") or tracing.active():
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or environ.get("SCRIPT_NAME")
+            or self.reads.view_of(environ.get("PATH_INFO", "")) is None  # not the catalog's reads
+            or tracing.active()
+        ):
             return self.handler(environ, start_response)
         started = time.perf_counter()
         request = WSGIRequest(environ)

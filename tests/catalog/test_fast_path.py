@@ -30,15 +30,28 @@ def client_class(request):
 
 
 @pytest.fixture
-def handler_calls():
-    """The requests that reached Django's handler (its ``request_started`` signal)."""
-    calls = []
+def handler_environs():
+    """The environs of the requests that reached Django's handler (its ``request_started`` signal)."""
+    environs = []
 
     def started(sender, environ=None, **kwargs):
-        calls.append((environ or {}).get("PATH_INFO"))
+        environs.append(environ or {})
+
+    request_started.connect(started, dispatch_uid="tests.fast_path.handler_environs")
+    yield environs
+    request_started.disconnect(dispatch_uid="tests.fast_path.handler_environs")
+
+
+@pytest.fixture
+def handler_calls():
+    """The paths of the requests that reached Django's handler."""
+    paths = []
+
+    def started(sender, environ=None, **kwargs):
+        paths.append((environ or {}).get("PATH_INFO"))
 
     request_started.connect(started, dispatch_uid="tests.fast_path.handler_calls")
-    yield calls
+    yield paths
     request_started.disconnect(dispatch_uid="tests.fast_path.handler_calls")
 
 
@@ -209,6 +222,15 @@ def test_the_wsgi_front_passes_on_what_it_cannot_answer_the_same_way(handler_cal
     assert nul["Content-Type"] == "application/problem+json"
     assert problem_json.status_code == 200  # DRF negotiates it
     assert handler_calls == [url, url, url]
+
+
+def test_the_wsgi_front_leaves_other_reads_to_django_untouched(handler_environs):
+    response = WsgiClient().get("/api/v1/catalog/categories/")
+
+    assert response.status_code == 200
+    assert [environ["PATH_INFO"] for environ in handler_environs] == ["/api/v1/catalog/categories/"]
+    # nothing asked (no request id bound, no throttle counted), nothing passed on
+    assert not any(key.startswith("shop.") for key in handler_environs[0])
 
 
 def test_the_wsgi_front_steps_aside_with_tracing_on(handler_calls, monkeypatch):
