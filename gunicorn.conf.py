@@ -48,8 +48,12 @@ graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
 # A worker is replaced after this many requests (plus up to the jitter, so that they do not all go
 # at once): a bound on memory that a long-lived process gains and never returns. 0 turns it off.
-max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# A replacement is not free (the old process's exit, a fork that copies the pages it writes, new
+# connections): at 1,000 a worker under a campaign's catalog reads was replaced every two seconds,
+# which cost the cached detail a fifth of its rate and doubled its p99, while a worker's memory
+# stayed flat over 20,000 requests (docs/PERFORMANCE.md, the eighth round). So the bound is high.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 100_000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 10_000)
 # Load the application in the master, then fork the workers: a new worker (HUP, a recycle, one
 # that died) is ready at once instead of importing Django for a second or more, and the workers
 # share the loaded code's memory. The price: HUP does not load new code (USR2 does, or a new
