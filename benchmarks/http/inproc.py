@@ -14,6 +14,13 @@ start ``manage.py run_erp_simulator`` and set ``ERP_URL``). What a request needs
 outside the timed part; the timed part is the handler's call alone, CPU time of this process
 (``time.process_time``), so PostgreSQL's and Redis's own work is not in it. Prints one JSON
 object: median and p90 milliseconds per request, and the statements per request.
+
+CPU times on these machines move by a third within minutes, more than a change of a few per cent.
+``--instructions`` counts instead: it runs this script four times under valgrind's callgrind
+(``--n 10`` and ``--n`` N, each with and without ``--prepare-only``, which prepares every request
+but does not send it) and prints the instructions one request executes in this process, the same
+for the same code whatever else the machine does (docs/PERFORMANCE.md, the eighth round). About
+a minute a run, two at a time; valgrind must be installed (``apt-get install valgrind``).
 """
 
 import argparse
@@ -21,10 +28,15 @@ import cProfile
 import json
 import os
 import random
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 ADDRESS = {
     "name": "Bench Buyer",
@@ -103,10 +115,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--profile", help="write a cProfile of the timed calls here")
+    parser.add_argument("--prepare-only", action="store_true", help="prepare each request, send none")
+    parser.add_argument("--seed", type=int, help="seed the random choices (SKUs) for a repeatable run")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions a request under callgrind"
+    )
     args = parser.parse_args(argv)
+    if args.instructions:
+        return instructions(args.kind, n=args.n, warmup=args.warmup)
     _setup()
     from django.db import connection
 
+    if args.seed is not None:
+        random.seed(args.seed)
     shop = Shop(_skus())
     if len(shop.skus) < 10:
         raise SystemExit("Not enough SKUs with stock: seed the database and top up its stock first.")
@@ -140,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
             started = time.process_time()
             if profile and i >= args.warmup:
                 profile.enable()
-            for call in calls:
+            for call in () if args.prepare_only else calls:
                 call()
             if profile and i >= args.warmup:
                 profile.disable()
@@ -158,6 +179,57 @@ def main(argv: list[str] | None = None) -> dict:
         "cpu_ms_p90": round(times[int(len(times) * 0.9)], 2),
         "statements": statistics.median(statements),
     }
+    print(json.dumps(result))
+    return result
+
+
+SMALL_N = 10
+
+
+def per_request(counts: dict[tuple[int, bool], int], n: int) -> float:
+    """
+    Instructions one request executes, from whole-process counts keyed by (requests, prepare
+    only): what ``n - SMALL_N`` more requests added, less what preparing them added.
+    """
+    sent = counts[(n, False)] - counts[(SMALL_N, False)]
+    prepared = counts[(n, True)] - counts[(SMALL_N, True)]
+    return (sent - prepared) / (n - SMALL_N)
+
+
+def _callgrind(argv: list[str]) -> int:
+    """Instructions this script executes with ``argv``, run under callgrind (its ``Collected`` line)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    module = ["-m", "benchmarks.http.inproc"]
+    result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, *module, *argv],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PYTHONHASHSEED": "0"},  # the same hashes, so the same dict and set work
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected\s*:\s*(\d+)", result.stderr)
+    if found is None:
+        raise SystemExit(f"callgrind printed no count:\n{result.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def instructions(kind: str, *, n: int, warmup: int) -> dict:
+    """``--instructions``: the four runs under callgrind (two at a time) and the count a request."""
+    if n <= SMALL_N:
+        raise SystemExit(f"--n must be more than {SMALL_N} with --instructions")
+    runs = [(count, prepare_only) for count in (SMALL_N, n) for prepare_only in (False, True)]
+
+    def run(key: tuple[int, bool]) -> int:
+        count, prepare_only = key
+        argv = [kind, "--n", str(count), "--warmup", str(warmup), "--seed", "1"]
+        return _callgrind([*argv, "--prepare-only"] if prepare_only else argv)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = dict(zip(runs, pool.map(run, runs), strict=True))
+    result = {"kind": kind, "n": n, "instructions_per_request": round(per_request(counts, n))}
     print(json.dumps(result))
     return result
 

@@ -224,3 +224,19 @@ def test_the_sampler_gives_the_totals_of_the_last_sample_before_a_moment():
     assert sampler.totals_at(100.4) == {"web": 1.0}
     assert sampler.totals_at(100.5) == {"web": 2.0}
     assert sampler.totals_at(99.0) == {}
+
+
+def test_instructions_per_request_leave_out_the_preparation_and_the_setup():
+    """
+    ``inproc.py --instructions``: four whole-process counts; the setup (the same in each) and the
+    preparation of the requests (the prepare-only runs) fall out of the difference.
+    """
+    from benchmarks.http.inproc import SMALL_N, per_request
+
+    setup, prepare, request = 3_000_000_000, 2_000_000, 5_000_000
+
+    def process(n: int, prepare_only: bool) -> int:
+        return setup + n * prepare + (0 if prepare_only else n * request)
+
+    counts = {(n, only): process(n, only) for n in (SMALL_N, 60) for only in (False, True)}
+    assert per_request(counts, 60) == request
