@@ -12,6 +12,7 @@ ledger rows and ``StockChanged`` events a stock feed writes), so the shop stays 
 """
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -109,11 +110,14 @@ def topup(*, skus_file: Path, level: int, below: int) -> dict:
     return {"topped_up": changed, "pool": len(skus), "min_free": free}
 
 
-def check() -> dict:
+def check(since: datetime.datetime | None = None) -> dict:
     """
     Oversold stock rows (on hand below 0, reserved below 0 or above on hand: none may exist) and
     rows whose level differs from the sum of its ledger (movements), orders and ERP hand-overs.
     The stock queries are the load test's invariants (``loadtest.invariants``), one definition.
+    With ``since`` (the run's start): the orders placed from then on, and how many of them have
+    not been delivered to the ERP (every one must be; the database may hold older orders whose
+    events an earlier, interrupted run or an in-process measurement left behind).
     """
     from django.db import connection
 
@@ -122,12 +126,23 @@ def check() -> dict:
     query = django_query(connection)
     orders = _rows("SELECT count(*) FROM checkout_order")[0][0]
     handovers = dict(_rows("SELECT status, count(*) FROM integrations_erphandover GROUP BY status"))
-    return {
+    result = {
         "oversold_skus": len(oversold_rows(query)),
         "ledger_mismatches": len(ledger_mismatch_rows(query)),
         "orders": orders,
         "erp_handovers": handovers,
     }
+    if since is not None:
+        placed, undelivered = _rows(
+            """
+            SELECT count(*), coalesce(sum(CASE WHEN h.status = 'delivered' THEN 0 ELSE 1 END), 0)
+            FROM checkout_order o LEFT JOIN integrations_erphandover h ON h.order_number = o.number
+            WHERE o.created_at >= %s
+            """,
+            (since,),
+        )[0]
+        result.update(orders_placed=placed, orders_undelivered=undelivered)
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--skus-file", type=Path, required=True)
     t.add_argument("--level", type=int, default=100_000)
     t.add_argument("--below", type=int, default=50_000)
-    sub.add_parser("check")
+    c = sub.add_parser("check")
+    c.add_argument("--since", type=datetime.datetime.fromisoformat, help="the run's start (ISO 8601)")
     args = parser.parse_args(argv)
     _setup()
     if args.command == "state":
@@ -154,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "topup":
         result = topup(skus_file=args.skus_file, level=args.level, below=args.below)
     else:
-        result = check()
+        result = check(since=args.since)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 
