@@ -314,3 +314,10 @@ def cpu_table(records: Iterable[dict]) -> str:
         cells = [_num(statistics.median(run.get(column, 0.0) for run in runs), 2) for column in columns]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {len(runs)} |")
     return "\n".join(lines)
+
+
+def delivery(placed: int, undelivered: int) -> str:
+    """The results file's words for the orders a run placed and how many did not reach the ERP."""
+    if not undelivered:
+        return f"every one of the {placed:,} orders the run placed delivered to the ERP"
+    return f"{undelivered:,} of the {placed:,} orders the run placed NOT delivered to the ERP"

@@ -447,12 +447,7 @@ class Bench:
             f"{check['ledger_mismatches']} stock rows differing from their ledger; "
             f"{check['orders']:,} orders in "
             f"the database; ERP hand-overs {check['erp_handovers']}; "
-            + (
-                f"every one of the {check['orders_placed']:,} orders the run placed delivered to the ERP"
-                if not check["orders_undelivered"]
-                else f"{check['orders_undelivered']:,} of the {check['orders_placed']:,} orders the run "
-                "placed NOT delivered to the ERP"
-            ),
+            + report.delivery(check["orders_placed"], check["orders_undelivered"]),
             "",
         ]
         if a.peers:

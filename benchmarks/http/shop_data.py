@@ -5,7 +5,7 @@ settings), never while measuring:
     python -m benchmarks.http.shop_data state
     python -m benchmarks.http.shop_data pools --skus 2000 --details 2000 --out DIR
     python -m benchmarks.http.shop_data topup --skus-file DIR/skus.txt --level 100000 --below 50000
-    python -m benchmarks.http.shop_data check
+    python -m benchmarks.http.shop_data check [--since 2026-12-08T01:52:38+00:00]
 
 Each prints one JSON object. Stock is changed only through ``inventory.api.set_on_hand_many`` (the
 ledger rows and ``StockChanged`` events a stock feed writes), so the shop stays consistent.

@@ -240,3 +240,8 @@ def test_instructions_per_request_leave_out_the_preparation_and_the_setup():
 
     counts = {(n, only): process(n, only) for n in (SMALL_N, 60) for only in (False, True)}
     assert per_request(counts, 60) == request
+
+
+def test_the_results_file_says_how_many_orders_of_the_run_did_not_reach_the_erp():
+    assert report.delivery(4197, 0) == "every one of the 4,197 orders the run placed delivered to the ERP"
+    assert report.delivery(4197, 3) == "3 of the 4,197 orders the run placed NOT delivered to the ERP"
