@@ -36,17 +36,29 @@ from django.db import connection as default_connection
 from django.db import transaction
 from django.db.models import Model
 
+from shop.kernel.postgresql.base import Batch, PreparingCursor
+
+
+def _cursor():
+    """
+    A cursor on the default connection for the statements below: on PostgreSQL one whose
+    statements PostgreSQL keeps prepared once they have run a few times on the connection
+    (``shop.kernel.postgresql``'s ``preparing_cursor``), elsewhere Django's.
+    """
+    preparing = getattr(default_connection, "preparing_cursor", None)
+    return preparing() if preparing is not None else default_connection.cursor()
+
 
 def fetch(sql: str, params: Sequence = ()) -> list[tuple]:
     """The rows of one read on the default connection (``%s`` placeholders), in its transaction."""
-    with default_connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def run(sql: str, params: Sequence = ()) -> int:
     """Run one write on the default connection (``%s`` placeholders), in its transaction; rows changed."""
-    with default_connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -85,23 +97,26 @@ class Outcome(NamedTuple):
 def run_together(statements: Sequence[Statement]) -> list[Outcome]:
     """
     Run ``statements`` in order on the default connection, in its transaction, and return each
-    one's ``Outcome``. On PostgreSQL they travel in one round trip (one text, the values bound on
-    the client as for every statement of Django's backend); on SQLite, whose driver runs one
-    statement at a time, one by one. For the hot paths' fixed sequences of writes, and of reads
-    whose parameters do not depend on each other. A statement that fails stops the rest; the error
-    is Django's, as ``run``'s is. Every ``sql`` must hold no ``;`` of its own.
+    one's ``Outcome``. On PostgreSQL they travel in one round trip: in one pipeline, each
+    statement bound on the server and prepared as ``fetch``'s are (``shop.kernel.postgresql``),
+    or, where prepared statements are off, as one text with the values bound on the client, as
+    every statement of Django's backend. On SQLite, whose driver runs one statement at a time, one
+    by one. For the hot paths' fixed sequences of writes, and of reads whose parameters do not
+    depend on each other. A statement that fails stops the rest; the error is Django's, as
+    ``run``'s is. Every ``sql`` must hold no ``;`` of its own. Query logs count them once.
     """
     outcomes = []
-    with default_connection.cursor() as cursor:
+    with _cursor() as cursor:
         if default_connection.vendor != "postgresql" or len(statements) < 2:
             for sql, params in statements:
                 cursor.execute(sql, params)
                 outcomes.append(Outcome(cursor.fetchall() if cursor.description else [], cursor.rowcount))
             return outcomes
-        cursor.execute(
-            "; ".join(statement.sql for statement in statements),
-            [value for statement in statements for value in statement.params],
-        )
+        params = [value for statement in statements for value in statement.params]
+        if isinstance(cursor.cursor, PreparingCursor):
+            cursor.execute(Batch([(statement.sql, statement.params) for statement in statements]), params)
+        else:
+            cursor.execute("; ".join(statement.sql for statement in statements), params)
         while True:
             outcomes.append(Outcome(cursor.fetchall() if cursor.description else [], cursor.rowcount))
             if not cursor.nextset():

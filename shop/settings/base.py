@@ -134,6 +134,13 @@ else:
     if not env.bool("POSTGRES_JIT", default=False):
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    # The hot paths' own statements (shop.kernel.db) are bound on the server and prepared once a
+    # connection has run them 5 times: PostgreSQL plans them no more (for the cart's quote,
+    # planning took ten times as long as running). Off (POSTGRES_PREPARED_STATEMENTS=false)
+    # behind a pooler that does not keep prepared statements per client (PgBouncer in transaction
+    # mode before 1.21, or without max_prepared_statements). Django's own statements never are.
+    if env.bool("POSTGRES_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 # django-prometheus's database metrics (statements, errors and their latency per alias and
 # vendor: django_db_execute_total, django_db_query_duration_seconds, ...) through its wrapper of
