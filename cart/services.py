@@ -31,6 +31,7 @@ from shop.kernel.db import (
     Statement,
     as_datetime_parameter,
     as_uuid_parameter,
+    fetch,
     joined_transaction,
     placeholders,
     run,
@@ -168,8 +169,27 @@ def cart_line_add(
         raise QuantityTooLarge(total)
     _require_available(sku, total)
     _validate(line, exclude=("cart",))  # the cart row is locked: it exists
-    line.save()
+    _write_line(line)
     return selectors.PricedCart(cart=cart, lines=lines, quote=quote)
+
+
+def _write_line(line: CartLine) -> None:
+    """
+    Write an added line as ``save()`` would: a new one inserted (its id and ``created_at`` set on
+    it), a grown one's quantity updated. In SQL, one statement either way: every add to a cart
+    runs it, and the ORM's building of the INSERT cost more than running it. No signals (nothing
+    listens to a cart line's); a second line of the SKU meets the unique constraint as before.
+    """
+    table = CartLine._meta.db_table
+    if line.pk is not None:
+        run(f"UPDATE {table} SET quantity = %s WHERE id = %s", [line.quantity, line.pk])  # noqa: S608
+        return
+    line.created_at = timezone.now()
+    ((line.pk,),) = fetch(
+        f"INSERT INTO {table} (cart_id, sku, quantity, created_at) VALUES (%s, %s, %s, %s) RETURNING id",  # noqa: S608
+        [line.cart_id, line.sku, line.quantity, as_datetime_parameter(line.created_at)],
+    )
+    line._state.adding = False
 
 
 @transaction.atomic
