@@ -211,10 +211,15 @@ class Bench:
         return pages
 
     def topup(self) -> None:
-        """Free stock of every pool SKU back to 100,000 where under 50,000 (inventory's api)."""
+        """
+        Expired reservations released (as beat's sweep would), then free stock of every pool SKU
+        back to 100,000 where under 50,000 (inventory's api).
+        """
         result = self.stack.data("topup", "--skus-file", str(self.files / "skus.txt"))
         if result["topped_up"]:
             self.log(f"stock: {result['topped_up']} SKUs topped up to 100,000 free")
+        if result["expired_released"]:
+            self.log(f"stock: {result['expired_released']} expired reservations released (beat's sweep)")
 
     def parallel_get(self, paths: list[str], threads: int = 8) -> int:
         """GET each path once (warming the cache); the number of answers that were not 200."""

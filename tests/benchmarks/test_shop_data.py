@@ -34,3 +34,28 @@ def test_the_check_counts_the_orders_placed_since_the_runs_start_that_did_not_re
     later = check(since=timezone.now())
     assert (later["orders_placed"], later["orders_undelivered"]) == (0, 0)  # an older order is not the run's
     assert "orders_placed" not in check()
+
+
+def test_the_top_up_releases_expired_reservations_as_beats_sweep_would_and_refills_the_pool(tmp_path):
+    from benchmarks.http.shop_data import WAREHOUSE, topup
+    from inventory import api as inventory_api
+    from inventory.data import StockLine
+    from inventory.models import Reservation, StockLevel
+    from tests.inventory.factories import expire
+
+    inventory_api.ensure_warehouse(code=WAREHOUSE, name="Main", priority=0)
+    inventory_api.set_on_hand(sku="BENCH-1", warehouse=WAREHOUSE, on_hand=10)
+    for reference in ("abandoned", "open"):
+        lines = [StockLine(sku="BENCH-1", quantity=3)]
+        inventory_api.reserve(reference=reference, lines=lines, ttl_seconds=900)
+    expire("abandoned")
+    skus = tmp_path / "skus.txt"
+    skus.write_text("BENCH-1\n", encoding="utf-8")
+
+    result = topup(skus_file=skus, level=100, below=50)
+
+    assert result["expired_released"] == 1
+    assert list(Reservation.objects.values_list("reference", flat=True)) == ["open"]
+    row = StockLevel.objects.get(sku="BENCH-1")
+    assert (row.on_hand - row.reserved, row.reserved) == (100, 3)  # refilled around what stays reserved
+    assert topup(skus_file=skus, level=100, below=50)["expired_released"] == 0
