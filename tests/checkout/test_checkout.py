@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from checkout import api as checkout_api
 from checkout.events import OrderPlaced, OrderStatusChanged
+from checkout.models import Checkout
 from inventory import api as inventory_api
 from tests.checkout.support import (
     ADDRESS,
@@ -481,3 +482,23 @@ def test_an_order_number_already_taken_is_drawn_again_without_losing_the_order(c
     assert [(line.sku, line.quantity) for line in order.lines.all()] == [(other, 2)]
     assert Order.objects.get(number=first).lines.get().sku == sku
     assert inventory_api.get_availability(skus=[other])[other].on_hand == 3
+
+
+def test_a_second_checkout_of_a_cart_abandons_the_first_and_releases_its_reservation():
+    client = APIClient()
+    (sku,) = stocked_skus(10)
+    token = cart_with(client, {sku: 4})
+    first = client.post("/api/v1/checkouts/", {"cart_token": token}, format="json")
+    assert first.status_code == 201, first.content
+    assert inventory_api.get_availability(skus=[sku])[sku].reserved == 4
+
+    second = client.post("/api/v1/checkouts/", {"cart_token": token}, format="json")
+
+    assert second.status_code == 201, second.content
+    assert second.json()["id"] != first.json()["id"]
+    statuses = dict(Checkout.objects.values_list("id", "status"))
+    assert {str(key): value for key, value in statuses.items()} == {
+        first.json()["id"]: Checkout.Status.ABANDONED,
+        second.json()["id"]: Checkout.Status.OPEN,
+    }
+    assert inventory_api.get_availability(skus=[sku])[sku].reserved == 4  # the first's 4 released
