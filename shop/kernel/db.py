@@ -196,7 +196,7 @@ def insert_unless_conflict(obj: Model) -> bool:
     )
     if not rows:
         return False
-    obj.pk = rows[0][0]
+    obj.pk = meta.pk.to_python(rows[0][0])  # SQLite gives a UUID key as hex
     obj._state.adding = False
     return True
 

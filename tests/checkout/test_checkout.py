@@ -502,3 +502,25 @@ def test_a_second_checkout_of_a_cart_abandons_the_first_and_releases_its_reserva
         second.json()["id"]: Checkout.Status.OPEN,
     }
     assert inventory_api.get_availability(skus=[sku])[sku].reserved == 4  # the first's 4 released
+
+
+@pytest.mark.parametrize("lock", [False, True])
+def test_the_checkout_read_in_sql_gives_what_the_orm_gives(lock):
+    from django.db import transaction
+
+    from checkout import selectors
+
+    client = APIClient()
+    (sku,) = stocked_skus(10)
+    ready = ready_checkout(client, {sku: 2})
+
+    with transaction.atomic():
+        read = selectors.checkout_by_id(ready["id"], lock=lock)
+    expected = Checkout.objects.get(pk=ready["id"])
+
+    fields = [field.attname for field in Checkout._meta.concrete_fields]
+    assert [getattr(read, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert read.shipping_address["city"] == "Berlin" and read.lines == [{"sku": sku, "quantity": 2}]
+    assert str(read.id) == ready["id"]
+    assert not read._state.adding  # saved as an instance the ORM loaded is
+    assert selectors.checkout_by_id("00000000-0000-0000-0000-000000000000") is None
