@@ -36,6 +36,7 @@ def test_the_check_counts_the_orders_placed_since_the_runs_start_that_did_not_re
     assert "orders_placed" not in check()
 
 
+@pytest.mark.postgres  # the benchmark runs on PostgreSQL only (its reads use arrays)
 def test_the_top_up_releases_expired_reservations_as_beats_sweep_would_and_refills_the_pool(tmp_path):
     from benchmarks.http.shop_data import WAREHOUSE, topup
     from inventory import api as inventory_api
