@@ -76,23 +76,32 @@ def test_two_gunicorn_workers_and_a_celery_worker_add_up_in_every_scrape(gunicor
         for _ in range(count):
             statuses.append(get(gunicorn.port, "/healthz", **{"X-Campaign": "multi"})[0])
 
-    threads = [threading.Thread(target=send, args=(REQUESTS // 6,)) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert statuses == [200] * REQUESTS
+    def round_of_requests() -> None:
+        threads = [threading.Thread(target=send, args=(REQUESTS // 6,)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
 
+    # Both workers forked, then rounds until both have served some: the server is ready once one
+    # worker answers, and the other, still starting or slower to wake, may let the first take a
+    # whole round.
+    assert wait_for(lambda: len(children(gunicorn.process.pid)) == 2, seconds=30), gunicorn.log()
     workers = children(gunicorn.process.pid)
-    assert len(workers) == 2
-    per_worker = [campaign_count(folder, pid) for pid in workers]
-    assert sum(per_worker) == REQUESTS and all(per_worker), per_worker  # both served some
+    for _round in range(10):
+        round_of_requests()
+        per_worker = [campaign_count(folder, pid) for pid in workers]
+        if all(per_worker):
+            break
+    sent = len(statuses)
+    assert statuses == [200] * sent
+    assert sum(per_worker) == sent and all(per_worker), per_worker  # both served some
     # Every scrape, whichever worker answers it, sees all of them.
     seen = [
         scrape(gunicorn.port).value("shop_http_requests_by_campaign_total", campaign="multi", context="shop")
         for _ in range(6)
     ]
-    assert seen == [REQUESTS] * 6
+    assert seen == [sent] * 6
 
     # A prefork worker of the same machine (same folder): its tasks reach the same scrape.
     celery_worker(
@@ -112,7 +121,7 @@ def test_two_gunicorn_workers_and_a_celery_worker_add_up_in_every_scrape(gunicor
     after = scrape(gunicorn.port)
     assert after.value("shop_celery_task_duration_seconds_count", task=HEARTBEAT, queue="default") == 2
     assert after.value("shop_queue_last_consumed_age_seconds", queue="default") < 60  # the heartbeat ran
-    assert after.value("shop_http_requests_by_campaign_total", campaign="multi", context="shop") == REQUESTS
+    assert after.value("shop_http_requests_by_campaign_total", campaign="multi", context="shop") == sent
 
 
 def test_a_worker_serves_its_own_processes_metrics_on_its_port(transactional_db, tmp_path, celery_worker):
