@@ -10,10 +10,14 @@ selector with its SQL beside it, tested like the rest, and its values converted 
 booleans).
 
 Django's psycopg backend binds parameters on the client: every value is quoted into the SQL text
-in Python. That is right for the many small statements of a request, and slow for a statement
-that carries thousands of values (an import chunk's arrays): quoting them costs more than running
-the statement. ``bound_cursor`` gives a cursor on Django's connection, in its current
-transaction, that sends the values separately (server-side binding, arrays in binary form);
+in Python, and PostgreSQL parses and plans every statement anew. The statements of this module
+(``fetch``, ``run``, ``run_together``) go instead through the shop's backend's
+``preparing_cursor`` on PostgreSQL: bound on the server, and prepared once a connection has run
+them a few times, so that PostgreSQL plans them no more (for the hot paths' short statements
+planning cost more than running; ``POSTGRES_PREPARED_STATEMENTS``). A statement carrying
+thousands of values (an import chunk's arrays) is slow to quote on the client as well:
+``bound_cursor`` gives a cursor on Django's connection, in its current transaction, that sends
+the values separately (server-side binding, arrays in binary form, never prepared);
 ``bulk_update`` writes fields of many rows with one such statement.
 
 Each statement is a round trip, and on this kind of machine a round trip costs the web process
