@@ -80,10 +80,7 @@ class PreparingCursor(ServerBindingCursor):
             with self.connection.pipeline():
                 for cursor, (sql, values) in zip(cursors, query.statements, strict=True):
                     cursor.execute(sql, values)
-            self._batch = [
-                (cursor.fetchall() if cursor.description else [], cursor.rowcount, cursor.description)
-                for cursor in cursors
-            ]
+            self._batch = [_outcome(cursor) for cursor in cursors]
         finally:
             for cursor in cursors:
                 cursor.close()
@@ -111,6 +108,12 @@ class PreparingCursor(ServerBindingCursor):
             return None
         del self._batch[0]
         return True
+
+
+def _outcome(cursor: psycopg.Cursor) -> tuple[list, int, object]:
+    """A statement's rows (none for a write), row count and description (psycopg builds it anew each read)."""
+    description = cursor.description
+    return (cursor.fetchall() if description else [], cursor.rowcount, description)
 
 
 class Operations(DatabaseOperations):
